@@ -1,0 +1,91 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "bucketflow",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "bucketflow", targets: ["bucketflow"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    ],
+    targets: [
+        // libyaml through pkg-config (Debian: libyaml-dev).
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        // YAML text -> node tree where every node keeps its line and column.
+        .target(name: "YAML", dependencies: ["CYAML"]),
+        // Extended attributes (<sys/xattr.h>), which Glibc's module does not export.
+        .systemLibrary(name: "CXattr"),
+        // Storage protocol, locations, the local provider and the data:// area.
+        .target(name: "Storage", dependencies: [
+            "CXattr",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Credential files (JSON, AWS shared credentials, environment) and redaction.
+        .target(name: "Credentials"),
+        // AWS Signature Version 4 (header signing, presigned URLs).
+        .target(name: "SigV4", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // S3-compatible provider over async-http-client.
+        .target(name: "S3", dependencies: [
+            "Storage", "SigV4",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Cron expressions: parsing and next fire times in IANA zones.
+        .target(name: "Cron"),
+        // Workflow file model, expressions and validation with file:line:col diagnostics.
+        .target(name: "Workflow", dependencies: [
+            "YAML", "Cron",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The pure dependency-graph state machine: events in, actions out.
+        .target(name: "Scheduler"),
+        // Runs a validated workflow: actions, retries, cancellation, report.
+        .target(name: "Executor", dependencies: [
+            "Workflow", "Scheduler", "Storage", "Credentials", "S3",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Command-line front end; the executable only calls into it.
+        .target(name: "BucketflowCLI", dependencies: [
+            "Executor", "Workflow", "Cron",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "bucketflow", dependencies: ["BucketflowCLI"]),
+
+        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], exclude: ["Fixtures"]),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "Storage"]),
+        .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "YAML"]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
+        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Workflow", "Storage"]),
+        .testTarget(name: "CLITests", dependencies: ["BucketflowCLI"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,278 @@
+/// The dependency-graph scheduler as a pure state machine.
+///
+/// Events go in (`start`, `stepFinished`, `retryDelayElapsed`,
+/// `conditionEvaluated`, `cancel`), actions come out. It performs no I/O, owns
+/// no clock and no tasks, so every ordering rule is unit-tested without
+/// concurrency; the executor's task group is the only thing that turns
+/// actions into work.
+///
+/// The graph must already be validated: every need names a step and there is
+/// no cycle (the workflow validator guarantees both).
+public struct SchedulerStateMachine: Sendable {
+    /// One node of the graph as the scheduler sees it.
+    public struct Step: Sendable, Hashable {
+        public var id: String
+        public var needs: [String]
+        public var condition: StepCondition
+        public var retry: RetryPolicy
+        public var continueOnError: Bool
+
+        public init(id: String, needs: [String] = [], condition: StepCondition = .success, retry: RetryPolicy = .none, continueOnError: Bool = false) {
+            self.id = id
+            self.needs = needs
+            self.condition = condition
+            self.retry = retry
+            self.continueOnError = continueOnError
+        }
+    }
+
+    private struct Node {
+        var step: Step
+        var status: StepStatus = .pending
+        var attempts = 0
+        var awaitingCondition = false
+        var approved = false
+        var waitingForRetry = false
+    }
+
+    private var nodes: [String: Node]
+    private let order: [String]
+    private let concurrency: Int
+    private var running = 0
+    private var cancelled = false
+    private var finished = false
+
+    /// - Parameters:
+    ///   - steps: The steps in declaration order (which breaks ties when more
+    ///     steps are ready than there are slots).
+    ///   - concurrency: How many steps may be in flight at once (at least 1).
+    public init(steps: [Step], concurrency: Int) {
+        self.order = steps.map(\.id)
+        self.nodes = Dictionary(uniqueKeysWithValues: steps.map { ($0.id, Node(step: $0)) })
+        self.concurrency = max(1, concurrency)
+    }
+
+    public func status(of id: String) -> StepStatus? { nodes[id]?.status }
+    public func attempts(of id: String) -> Int { nodes[id]?.attempts ?? 0 }
+
+    /// The run's outcome so far: failed if a step failed without
+    /// `continue-on-error`, cancelled after `cancel()`, else succeeded.
+    public var runStatus: RunStatus {
+        if cancelled { return .cancelled }
+        if nodes.values.contains(where: { $0.status == .failed && !$0.step.continueOnError }) { return .failed }
+        return .succeeded
+    }
+
+    // MARK: Events
+
+    public mutating func start() -> [SchedulerAction] {
+        advance()
+    }
+
+    /// An attempt of `id` ended.
+    public mutating func stepFinished(_ id: String, outcome: StepOutcome) -> [SchedulerAction] {
+        guard var node = nodes[id], node.status == .running else { return [] }
+        var actions: [SchedulerAction] = []
+        switch outcome {
+        case .succeeded:
+            node.status = .succeeded
+            running -= 1
+        case .cancelled:
+            node.status = .cancelled
+            running -= 1
+        case .failed:
+            if !cancelled && node.attempts < node.step.retry.attempts {
+                node.waitingForRetry = true
+                let next = node.attempts + 1
+                actions.append(.scheduleRetry(step: id, attempt: next, baseDelay: node.step.retry.baseDelay(beforeAttempt: next)))
+            } else {
+                node.status = .failed
+                running -= 1
+            }
+        }
+        nodes[id] = node
+        return actions + advance()
+    }
+
+    /// The backoff before a retry of `id` is over: start the next attempt.
+    public mutating func retryDelayElapsed(_ id: String) -> [SchedulerAction] {
+        guard var node = nodes[id], node.status == .running, node.waitingForRetry else { return [] }
+        node.waitingForRetry = false
+        if cancelled {
+            node.status = .cancelled
+            nodes[id] = node
+            running -= 1
+            return advance()
+        }
+        node.attempts += 1
+        nodes[id] = node
+        return [.startStep(step: id, attempt: node.attempts)]
+    }
+
+    /// The answer to ``SchedulerAction/evaluateCondition(step:success:failure:)``.
+    ///
+    /// - Parameter reason: Why the step is skipped when `result` is false.
+    public mutating func conditionEvaluated(_ id: String, result: Bool, reason: String) -> [SchedulerAction] {
+        guard var node = nodes[id], node.awaitingCondition else { return [] }
+        node.awaitingCondition = false
+        if result {
+            node.approved = true
+            nodes[id] = node
+            return advance()
+        }
+        node.status = .skipped
+        nodes[id] = node
+        return [.skipStep(step: id, reason: reason)] + advance()
+    }
+
+    /// Stop starting work. Running steps are asked to cancel; pending steps
+    /// end as cancelled.
+    public mutating func cancel() -> [SchedulerAction] {
+        guard !cancelled, !finished else { return [] }
+        cancelled = true
+        var actions: [SchedulerAction] = []
+        var inFlight: [String] = []
+        for id in order {
+            guard var node = nodes[id] else { continue }
+            switch node.status {
+            case .pending:
+                node.status = .cancelled
+                node.awaitingCondition = false
+                actions.append(.cancelStep(step: id, reason: "the run was cancelled before this step started"))
+            case .running where node.waitingForRetry:
+                node.waitingForRetry = false
+                node.status = .cancelled
+                running -= 1
+                actions.append(.cancelStep(step: id, reason: "the run was cancelled while this step waited to retry"))
+            case .running:
+                inFlight.append(id)
+            default:
+                break
+            }
+            nodes[id] = node
+        }
+        if !inFlight.isEmpty { actions.append(.cancelRunning(steps: inFlight)) }
+        return actions + advance()
+    }
+
+    // MARK: Scheduling
+
+    private mutating func advance() -> [SchedulerAction] {
+        guard !finished else { return [] }
+        var actions: [SchedulerAction] = []
+        if !cancelled {
+            var progressed = true
+            while progressed {
+                progressed = false
+                for id in order {
+                    guard let node = nodes[id], node.status == .pending, !node.awaitingCondition else { continue }
+                    guard node.step.needs.allSatisfy({ nodes[$0]?.status.isTerminal ?? true }) else { continue }
+                    if !node.approved {
+                        if let decision = decide(node.step) {
+                            if let reason = decision {
+                                nodes[id]?.status = .skipped
+                                actions.append(.skipStep(step: id, reason: reason))
+                                progressed = true
+                                continue
+                            }
+                            nodes[id]?.approved = true
+                        } else {
+                            nodes[id]?.awaitingCondition = true
+                            actions.append(.evaluateCondition(step: id, success: allNeedsSucceeded(node.step), failure: upstreamFailed(id)))
+                            continue
+                        }
+                    }
+                    guard running < concurrency else { continue }
+                    nodes[id]?.status = .running
+                    nodes[id]?.attempts = 1
+                    running += 1
+                    actions.append(.startStep(step: id, attempt: 1))
+                    progressed = true
+                }
+            }
+        }
+        if running == 0, nodes.values.allSatisfy({ $0.status.isTerminal }) {
+            finished = true
+            actions.append(.runFinished(runStatus))
+        }
+        return actions
+    }
+
+    /// For built-in conditions: `.some(nil)` runs, `.some(reason)` skips;
+    /// `nil` means the driver must evaluate an expression.
+    private func decide(_ step: Step) -> String?? {
+        switch step.condition {
+        case .always:
+            return .some(nil)
+        case .success:
+            for need in step.needs {
+                guard let dependency = nodes[need] else { continue }
+                switch dependency.status {
+                case .succeeded: continue
+                case .failed where dependency.step.continueOnError: continue
+                case .failed: return .some("needs '\(need)' failed")
+                case .skipped: return .some("needs '\(need)' was skipped")
+                case .cancelled: return .some("needs '\(need)' was cancelled")
+                default: return .some("needs '\(need)' did not succeed")
+                }
+            }
+            return .some(nil)
+        case .failure:
+            return upstreamFailed(step.id) ? .some(nil) : .some("if: failure() is false: no step upstream failed")
+        case .expression:
+            return nil
+        }
+    }
+
+    private func allNeedsSucceeded(_ step: Step) -> Bool {
+        step.needs.allSatisfy { need in
+            guard let dependency = nodes[need] else { return true }
+            return dependency.status == .succeeded || (dependency.status == .failed && dependency.step.continueOnError)
+        }
+    }
+
+    /// Whether any transitive need failed (not counting `continue-on-error`).
+    private func upstreamFailed(_ id: String) -> Bool {
+        var seen: Set<String> = []
+        var stack = nodes[id]?.step.needs ?? []
+        while let next = stack.popLast() {
+            guard seen.insert(next).inserted, let node = nodes[next] else { continue }
+            if node.status == .failed && !node.step.continueOnError { return true }
+            stack.append(contentsOf: node.step.needs)
+        }
+        return false
+    }
+}
+
+/// How one attempt of a step ended, as the driver reports it.
+public enum StepOutcome: Sendable, Hashable {
+    case succeeded
+    case failed
+    case cancelled
+}
+
+/// How a whole run ended.
+public enum RunStatus: String, Sendable, Hashable, Codable {
+    case succeeded
+    case failed
+    case cancelled
+}
+
+/// What the driver must do next.
+public enum SchedulerAction: Sendable, Hashable {
+    /// Run attempt `attempt` (1-based) of the step.
+    case startStep(step: String, attempt: Int)
+    /// Wait about `baseDelay` seconds (apply jitter), then send `retryDelayElapsed`.
+    case scheduleRetry(step: String, attempt: Int, baseDelay: Double)
+    /// The step will not run.
+    case skipStep(step: String, reason: String)
+    /// Evaluate the step's `if:` expression and send `conditionEvaluated`.
+    /// `success`/`failure` are what `success()` and `failure()` mean for it.
+    case evaluateCondition(step: String, success: Bool, failure: Bool)
+    /// Cancel these in-flight steps; each still reports `stepFinished`.
+    case cancelRunning(steps: [String])
+    /// A step that never started ends as cancelled.
+    case cancelStep(step: String, reason: String)
+    /// Nothing is left to do.
+    case runFinished(RunStatus)
+}

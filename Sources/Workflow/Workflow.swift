@@ -1,0 +1,103 @@
+public import Foundation
+public import YAML
+
+/// A validated workflow file.
+public struct Workflow: Sendable {
+    /// The path as the user gave it (used in diagnostics and reports).
+    public var file: String
+    /// The directory bare paths are resolved against.
+    public var directory: URL
+    /// SHA-256 of the file's bytes, hex.
+    public var sha256: String
+    public var version: Int
+    public var name: String
+    public var description: String?
+    /// Declared variables in file order; values may use `env` and `run`.
+    public var vars: [(name: String, value: Template)]
+    public var storages: [StorageSpec]
+    /// Steps in file order, with dependencies already resolved.
+    public var steps: [Step]
+    public var schedules: [ScheduleSpec]
+    public var overlap: OverlapPolicy
+    /// How many past reports to keep in the history (nil: the default).
+    public var keepReports: Int?
+    /// Steps in flight at once (nil: the command line or default decides).
+    public var concurrency: Int?
+
+    public func step(_ id: String) -> Step? { steps.first { $0.id == id } }
+    public func storage(_ name: String) -> StorageSpec? { storages.first { $0.name == name } }
+}
+
+/// What a second run does while another run of the same workflow holds its lock.
+public enum OverlapPolicy: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Exit 3 at once, naming the run that holds the lock.
+    case forbid
+    /// Run anyway, concurrently.
+    case allow
+    /// Wait for the lock, then run.
+    case queue
+}
+
+/// One `schedule:` entry.
+public struct ScheduleSpec: Sendable, Hashable {
+    public var cron: String
+    public var timeZone: String
+    public var mark: YAMLMark
+}
+
+/// A declared storage (`storage:` entry).
+public struct StorageSpec: Sendable, Hashable {
+    public enum Provider: String, Sendable, Hashable, CaseIterable {
+        case local, s3, b2
+    }
+
+    public var name: String
+    public var mark: YAMLMark
+    public var provider: Provider
+    /// Provider settings other than `provider` and `credentials`.
+    public var settings: [String: Value]
+    /// The load-credentials step whose values this storage uses.
+    public var credentials: String?
+
+    public func setting(_ key: String) -> Value? { settings[key] }
+}
+
+/// One step of the graph.
+public struct Step: Sendable, Hashable {
+    public var id: String
+    public var mark: YAMLMark
+    public var action: ActionKind
+    public var description: String?
+    /// `needs:` as written.
+    public var explicitNeeds: [String]
+    /// Explicit needs plus those implied by `${{ steps.X... }}` references and
+    /// by storages whose `credentials` name a step, in file order.
+    public var dependencies: [String]
+    /// The `if:` condition; nil means `success()`.
+    public var condition: Condition?
+    public var retry: RetryPolicySpec
+    /// Seconds; nil for no limit.
+    public var timeout: Double?
+    public var continueOnError: Bool
+    /// The action's parameters.
+    public var parameters: [String: Value]
+
+    public func parameter(_ name: String) -> Value? { parameters[name] }
+}
+
+/// A step's `if:`.
+public struct Condition: Sendable, Hashable {
+    public var expression: Expression
+    public var source: String
+    public var mark: YAMLMark
+}
+
+/// A step's `retry:` as written.
+public struct RetryPolicySpec: Sendable, Hashable {
+    public var attempts: Int
+    /// Seconds before the first retry; doubles each time.
+    public var backoff: Double
+    public var maxBackoff: Double
+
+    public static let none = RetryPolicySpec(attempts: 1, backoff: 1, maxBackoff: 300)
+}

@@ -1,0 +1,3 @@
+import BucketflowCLI
+
+await BucketflowMain.main()

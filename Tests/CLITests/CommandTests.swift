@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+
+/// The command-line contract: exit codes, messages, plans that write
+/// nothing, locks, signals and secrets.
+@Suite(.serialized) struct CommandTests {
+    @Test func validateReportsFileLineColumnAndExits2() throws {
+        let tree = try ExampleTree()
+        try Data("version: 1\nname: x\nsteps:\n  a:\n    action: lsit\n".utf8).write(to: tree.url("bad.yaml"))
+        let result = try CLI.run(["validate", "bad.yaml", "workflows/daily-exports.yaml"], in: tree.root)
+        #expect(result.status == 2)
+        #expect(result.stderr == "bad.yaml:5:13: unknown action \"lsit\" in step \"a\" (did you mean \"list\"?)\n")
+        #expect(result.stdout == "workflows/daily-exports.yaml: valid (6 steps)\n")
+    }
+
+    @Test func runOfAnInvalidWorkflowExits2WithoutTouchingAnything() throws {
+        let tree = try ExampleTree()
+        try Data("version: 1\nname: x\nsteps: [1]\n".utf8).write(to: tree.url("bad.yaml"))
+        let result = try CLI.run(["run", "bad.yaml"], in: tree.root)
+        #expect(result.status == 2)
+        #expect(result.stderr == "bad.yaml:3:8: `steps` must be a mapping of step ids to steps, found a sequence\n")
+        #expect(!FileManager.default.fileExists(atPath: tree.url("state").path))
+    }
+
+    @Test func unknownVarIsAUsageError() throws {
+        let tree = try ExampleTree()
+        let result = try CLI.run(["run", "workflows/daily-exports.yaml", "--var", "buckt=x"], in: tree.root)
+        #expect(result.status == 2)
+        #expect(result.stderr == "bucketflow: --var buckt: the workflow declares no variable \"buckt\"; declared: bucket\n")
+    }
+
+    @Test func planWritesNothingAndShowsWavesAndASummary() throws {
+        let tree = try ExampleTree()
+        let before = tree.snapshot()
+        let result = try CLI.run(["plan", "workflows/daily-exports.yaml", "--detailed-exitcode"], in: tree.root)
+        #expect(result.status == 2, result.stderr)
+        #expect(tree.snapshot() == before)
+        #expect(result.stdout.contains("wave 1:\n  make-bucket [create-bucket]\n    create bucket disk://exports\n"))
+        #expect(result.stdout.contains("wave 2:\n  upload [upload] (after make-bucket)\n    upload 4 objects (521 B) to disk://exports/daily/"))
+        #expect(result.stdout.hasSuffix("Plan: 1 bucket to create, 4 objects (521 B) to upload, 0 unchanged, 0 to delete\n"))
+    }
+
+    @Test func planAfterARunHasNothingToDo() throws {
+        let tree = try ExampleTree()
+        #expect(try CLI.run(["run", "workflows/daily-exports.yaml"], in: tree.root).status == 0)
+        let before = tree.snapshot()
+        let result = try CLI.run(["plan", "workflows/daily-exports.yaml", "--detailed-exitcode"], in: tree.root)
+        #expect(result.status == 0, result.stdout + result.stderr)
+        #expect(tree.snapshot() == before)
+        #expect(result.stdout.hasSuffix("Plan: 0 buckets to create, 0 objects (0 B) to upload, 8 unchanged, 0 to delete\n"))
+    }
+
+    @Test func planJSONHasTheReportSchema() throws {
+        let tree = try ExampleTree()
+        let result = try CLI.run(["plan", "workflows/daily-exports.yaml", "--json"], in: tree.root)
+        #expect(result.status == 0, result.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        ExampleWorkflowTests.checkSchema(report)
+        #expect((report["run"] as? [String: Any])?["status"] as? String == "planned")
+        #expect((report["run"] as? [String: Any])?["dryRun"] as? Bool == true)
+        let steps = report["steps"] as! [[String: Any]]
+        #expect(steps.allSatisfy { $0["status"] as? String == "planned" })
+        let upload = steps.first { $0["id"] as? String == "upload" }!
+        #expect((upload["transfers"] as? [[String: Any]])?.count == 4)
+    }
+
+    @Test func historyListsRunsAndKeepPrunes() throws {
+        let tree = try ExampleTree()
+        for _ in 0..<3 {
+            #expect(try CLI.run(["run", "workflows/failure-handling.yaml", "--keep", "2"], in: tree.root).status == 1)
+        }
+        let history = try CLI.run(["history", "workflows/failure-handling.yaml"], in: tree.root)
+        #expect(history.status == 0)
+        let lines = history.stdout.split(separator: "\n")
+        #expect(lines.count == 3)  // header + 2 kept runs
+        #expect(lines.dropFirst().allSatisfy { $0.contains(" failed ") })
+        let directory = tree.url("state/runs")
+        let slug = try FileManager.default.contentsOfDirectory(atPath: directory.path).first!
+        let latest = try FileManager.default.destinationOfSymbolicLink(atPath: directory.appendingPathComponent(slug).appendingPathComponent("latest.json").path)
+        #expect(lines.last!.hasSuffix(latest))
+    }
+
+    @Test func jsonLogFormatPrintsOneObjectPerLine() throws {
+        let tree = try ExampleTree()
+        let result = try CLI.run(["run", "workflows/daily-exports.yaml", "--log-format", "json"], in: tree.root)
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count >= 8)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["event"] is String, "\(line)")
+        }
+    }
+
+    @Test func secondRunIsRefusedWhileTheFirstHoldsTheLockAndAKilledRunLeavesNoStaleLock() throws {
+        let tree = try ExampleTree()
+        try makeSlowWorkflow(tree)
+        let (first, out, err) = try CLI.start(["run", "slow.yaml"], in: tree.root)
+        try waitForTemporaryFile(tree)
+        let second = try CLI.run(["run", "slow.yaml"], in: tree.root)
+        #expect(second.status == 3)
+        #expect(second.stderr.contains("slow.yaml is already running (pid \(first.processIdentifier), started "))
+        kill(first.processIdentifier, SIGKILL)
+        _ = CLI.finish(first, out, err)
+        // The kernel released the flock with the process: the next run starts.
+        let (fourth, out4, err4) = try CLI.start(["run", "slow.yaml"], in: tree.root)
+        try waitForTemporaryFile(tree)
+        kill(fourth.processIdentifier, SIGINT)
+        let interrupted = CLI.finish(fourth, out4, err4)
+        #expect(interrupted.status == 130, interrupted.stdout + interrupted.stderr)
+        #expect(interrupted.stdout.contains("Run cancelled"))
+        #expect(!FileManager.default.fileExists(atPath: tree.url("out/big.bin").path))
+        #expect(temporaryFiles(tree).isEmpty)
+        let reportPath = interrupted.stdout.components(separatedBy: "Report: ").last!.trimmingCharacters(in: .whitespacesAndNewlines)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as! [String: Any]
+        #expect((report["run"] as? [String: Any])?["status"] as? String == "cancelled")
+    }
+
+    @Test func secretsNeverReachOutputEvenWhenThingsFail() throws {
+        let tree = try ExampleTree()
+        let secret = "Sup3r-Secret-Application-Key-9f8e7d"
+        try tree.prepareDataArea(secret: secret)
+        // Make the upload fail after the credentials were loaded.
+        try FileManager.default.removeItem(at: tree.url("data/tester/somecollection/somefile.png"))
+        let result = try CLI.run(["run", "workflows/origin-local.yaml", "--data-dir", "data", "--report", "r.json", "--log-format", "json"], in: tree.root)
+        #expect(result.status == 1)
+        let report = try String(contentsOf: tree.url("r.json"), encoding: .utf8)
+        for text in [result.stdout, result.stderr, report] { #expect(!text.contains(secret)) }
+        #expect(report.contains("\"key_id\""))
+    }
+
+    @Test func looseCredentialsAreRefusedByTheRun() throws {
+        let tree = try ExampleTree()
+        try tree.prepareDataArea(mode: 0o640)
+        let result = try CLI.run(["run", "workflows/origin-local.yaml", "--data-dir", "data"], in: tree.root)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("credentials.json"))
+        #expect(result.stderr.contains("chmod 600"))
+        #expect(!result.stderr.contains("K000c1ab70e8f7c67cf9d59128e3a3c"))
+    }
+
+    // MARK: helpers
+
+    func makeSlowWorkflow(_ tree: ExampleTree) throws {
+        let big = tree.url("var/buckets/slow-bucket/big.bin")
+        try FileManager.default.createDirectory(at: big.deletingLastPathComponent(), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: big.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: big)
+        let chunk = Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        for _ in 0..<512 { handle.write(chunk) }
+        try handle.close()
+        try Data("""
+            version: 1
+            name: slow
+            storage:
+              disk: {provider: local, root: var/buckets}
+            steps:
+              fetch: {action: download, from: "disk://slow-bucket/big.bin", to: out/big.bin}
+            """.utf8).write(to: tree.url("slow.yaml"))
+    }
+
+    func temporaryFiles(_ tree: ExampleTree) -> [String] {
+        tree.snapshot().keys.filter { ($0 as NSString).lastPathComponent.hasPrefix(".bucketflow-tmp-") }
+    }
+
+    func waitForTemporaryFile(_ tree: ExampleTree) throws {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let names = try? FileManager.default.contentsOfDirectory(atPath: tree.url("out").path),
+               names.contains(where: { $0.hasPrefix(".bucketflow-tmp-") }) { return }
+            usleep(1000)
+        }
+        Issue.record("the download never started")
+    }
+}

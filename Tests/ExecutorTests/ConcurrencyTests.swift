@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+import Synchronization
+import Workflow
+@testable import Executor
+
+/// Observes scheduling through the report's millisecond timestamps and
+/// cancellation through the file system.
+struct ConcurrencyTests {
+    @Test func independentStepsOverlapAndDependentsWaitForTheirNeeds() async throws {
+        let ws = try TestWorkspace()
+        for name in ["a", "b", "c"] { try ws.writeBytes("files/\(name).bin", count: 4 << 20) }
+        let report = try await ws.run("""
+            version: 1
+            name: fan
+            storage:
+              disk: {provider: local, root: buckets}
+            steps:
+              bucket: {action: create-bucket, bucket: "disk://b1"}
+              a: {action: upload, needs: [bucket], from: files/a.bin, to: "disk://b1/a.bin"}
+              b: {action: upload, needs: [bucket], from: files/b.bin, to: "disk://b1/b.bin"}
+              c: {action: upload, needs: [bucket], from: files/c.bin, to: "disk://b1/c.bin"}
+              join: {action: list, needs: [a, b, c], at: "disk://b1/"}
+            """)
+        #expect(report.run.status == "succeeded")
+        func interval(_ id: String) -> (Date, Date) {
+            let step = report.step(id)
+            return (Timestamps.parse(step.startedAt!)!, Timestamps.parse(step.finishedAt!)!)
+        }
+        let (aStart, aEnd) = interval("a"), (bStart, bEnd) = interval("b"), (cStart, cEnd) = interval("c")
+        #expect(aStart <= bEnd && bStart <= aEnd, "a and b ran one after the other")
+        #expect(aStart <= cEnd && cStart <= aEnd, "a and c ran one after the other")
+        let (joinStart, _) = interval("join")
+        #expect(joinStart >= max(aEnd, bEnd, cEnd))
+        let (_, bucketEnd) = interval("bucket")
+        #expect(aStart >= bucketEnd && bStart >= bucketEnd && cStart >= bucketEnd)
+        #expect(report.step("join").outputs["count"] == .number(3))
+    }
+
+    @Test func concurrencyOneRunsStepsOneAtATime() async throws {
+        let ws = try TestWorkspace()
+        for name in ["a", "b"] { try ws.writeBytes("files/\(name).bin", count: 1 << 20) }
+        let report = try await ws.run("""
+            version: 1
+            name: serial
+            concurrency: 1
+            storage:
+              disk: {provider: local, root: buckets}
+            steps:
+              bucket: {action: create-bucket, bucket: "disk://b1"}
+              a: {action: upload, needs: [bucket], from: files/a.bin, to: "disk://b1/a.bin"}
+              b: {action: upload, needs: [bucket], from: files/b.bin, to: "disk://b1/b.bin"}
+            """)
+        let a = report.step("a"), b = report.step("b")
+        #expect(Timestamps.parse(b.startedAt!)! >= Timestamps.parse(a.finishedAt!)!)
+    }
+
+    @Test func retriesAreCountedAndTheLastErrorKept() async throws {
+        let ws = try TestWorkspace()
+        let report = try await ws.run("""
+            version: 1
+            name: retry
+            storage:
+              disk: {provider: local, root: buckets}
+            steps:
+              look:
+                action: inspect
+                at: disk://nope/x
+                retry: {attempts: 3, backoff: 10ms}
+            """)
+        #expect(report.step("look").attempts == 3)
+        #expect(report.step("look").status == "failed")
+        #expect(report.step("look").error?.code == "NoSuchBucket")
+    }
+
+    @Test func timeoutsFailTheStep() async throws {
+        let ws = try TestWorkspace()
+        try ws.writeBytes("files/big.bin", count: 64 << 20)
+        let report = try await ws.run("""
+            version: 1
+            name: slow
+            storage:
+              disk: {provider: local, root: buckets}
+            steps:
+              bucket: {action: create-bucket, bucket: "disk://b1"}
+              up: {action: upload, needs: [bucket], from: files/big.bin, to: "disk://b1/big.bin", timeout: 1ms}
+            """)
+        #expect(report.step("up").status == "failed")
+        #expect(report.step("up").error?.code == "Timeout")
+        #expect(report.step("up").error?.message == "the step did not finish within 1ms")
+        #expect(ws.temporaryFiles().isEmpty)
+    }
+
+    @Test func cancellingARunLeavesNoPartialFile() async throws {
+        let ws = try TestWorkspace()
+        try ws.writeBytes("buckets/b1/big.bin", count: 256 << 20)
+        let workflow = try ws.load("""
+            version: 1
+            name: cancel
+            storage:
+              disk: {provider: local, root: buckets}
+            steps:
+              fetch: {action: download, from: "disk://b1/big.bin", to: out/big.bin}
+              later: {action: list, needs: [fetch], at: "disk://b1/"}
+            """)
+        let options = RunOptions(dataDirectory: ws.url("data"), userName: "tester")
+        let task = Task { await Executor(workflow: workflow, options: options).run() }
+        // Wait until the download has a temporary file, then interrupt.
+        let deadline = Date().addingTimeInterval(20)
+        while ws.temporaryFiles().isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(1)) }
+        task.cancel()
+        let report = await task.value
+        #expect(report.run.status == "cancelled")
+        #expect(report.step("fetch").status == "cancelled")
+        #expect(report.step("later").status == "cancelled")
+        #expect(!ws.exists("out/big.bin"))
+        #expect(ws.temporaryFiles().isEmpty)
+    }
+}
