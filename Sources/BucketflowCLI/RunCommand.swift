@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Executor
 import Workflow
 
@@ -72,8 +73,17 @@ struct RunCommand: AsyncParsableCommand {
 
         let reporter = ConsoleReporter(format: workflowOptions.logFormat, verbose: verbose)
         let executor = Executor(workflow: workflow, options: options, events: reporter)
+        // Install the handler before the run starts, so no signal can arrive
+        // unhandled; it cancels the run once the run exists.
+        let running = Mutex<Task<RunReport, Never>?>(nil)
+        let interrupted = Mutex(false)
+        let signals = SignalHandler { _ in
+            interrupted.withLock { $0 = true }
+            running.withLock { $0?.cancel() }
+        }
         let task = Task { await executor.run() }
-        let signals = SignalHandler { _ in task.cancel() }
+        running.withLock { $0 = task }
+        if interrupted.withLock({ $0 }) { task.cancel() }
         let result = await task.value
         signals.stop()
 

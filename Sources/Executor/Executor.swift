@@ -67,6 +67,7 @@ public struct Executor: Sendable {
         events.emit(.runStarted(workflow: workflow.name, runID: options.runID, dryRun: options.dryRun, steps: workflow.steps.count))
 
         var base = EvaluationContext(env: options.environment, run: Self.runFields(options: options, workflow: workflow))
+        base.planning = options.dryRun
         var records: [String: StepRecord] = Dictionary(uniqueKeysWithValues: workflow.steps.map { ($0.id, StepRecord(step: $0)) })
         do {
             base.vars = try Self.resolveVariables(workflow, overrides: options.varOverrides, context: base)
@@ -126,6 +127,10 @@ public struct Executor: Sendable {
                         do {
                             let result = try Evaluator.condition(condition, in: context)
                             pending += machine.conditionEvaluated(id, result: result, reason: "if: \(condition.source) is false")
+                        } catch EvaluationError.unresolved where options.dryRun {
+                            // A plan cannot know run-time values: show the step as it would run.
+                            records[id]?.planNote = "runs only if \(condition.source) (known at run time)"
+                            pending += machine.conditionEvaluated(id, result: true, reason: "")
                         } catch {
                             // An `if:` that cannot be evaluated fails the step, visibly.
                             records[id]?.error = StepError(code: "ExpressionError", message: "if: \(condition.source): \(error)")
@@ -147,6 +152,12 @@ public struct Executor: Sendable {
                     continue
                 }
                 guard let event = await group.next() else { break }
+                // A cancelled run must not read a cancelled step's end as a
+                // reason to skip its dependents: cancel first.
+                if !cancelHandled && Task.isCancelled {
+                    cancelHandled = true
+                    pending += machine.cancel()
+                }
                 switch event {
                 case .retryElapsed(let id):
                     pending += machine.retryDelayElapsed(id)
@@ -158,7 +169,9 @@ public struct Executor: Sendable {
                         records[id]?.result = result
                         records[id]?.error = nil
                         records[id]?.status = options.dryRun ? .planned : .succeeded
-                        await state.record(step: id, status: "succeeded", outputs: result.outputs)
+                        if options.dryRun, let note = records[id]?.planNote { records[id]?.result?.plan.insert(note, at: 0) }
+                        // In a plan, a step that could not predict its outputs leaves them unknown.
+                        await state.record(step: id, status: "succeeded", outputs: options.dryRun && result.outputs.isEmpty ? nil : result.outputs)
                         let seconds = records[id]!.duration
                         if options.dryRun {
                             events.emit(.stepPlanned(step: id, action: step.action.rawValue, lines: result.plan))
@@ -286,6 +299,8 @@ struct StepRecord: Sendable {
     var result: StepResult?
     var error: StepError?
     var skipReason: String?
+    /// Plans only: a line shown before the step's plan.
+    var planNote: String?
     let metrics = TransferMetrics()
 
     init(step: Step) { self.step = step }

@@ -67,6 +67,37 @@ public struct RunReport: Sendable, Codable, Hashable {
         public var transfers: [Transfer]
         /// Plans only: what the step would do, in words.
         public var plan: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case id, action, status, needs, attempts, startedAt, finishedAt, durationSeconds, bytes, objects
+            case transferred, skippedUnchanged, failedObjects, retries, continueOnError, outputs, error, skipReason, transfers, plan
+        }
+
+        /// Like the synthesized encoding, but `error` and `skipReason` are
+        /// always present (null when empty), as the report format promises.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(action, forKey: .action)
+            try c.encode(status, forKey: .status)
+            try c.encode(needs, forKey: .needs)
+            try c.encode(attempts, forKey: .attempts)
+            try c.encodeIfPresent(startedAt, forKey: .startedAt)
+            try c.encodeIfPresent(finishedAt, forKey: .finishedAt)
+            try c.encodeIfPresent(durationSeconds, forKey: .durationSeconds)
+            try c.encode(bytes, forKey: .bytes)
+            try c.encode(objects, forKey: .objects)
+            try c.encode(transferred, forKey: .transferred)
+            try c.encode(skippedUnchanged, forKey: .skippedUnchanged)
+            try c.encode(failedObjects, forKey: .failedObjects)
+            try c.encode(retries, forKey: .retries)
+            try c.encode(continueOnError, forKey: .continueOnError)
+            try c.encode(outputs, forKey: .outputs)
+            try c.encode(error, forKey: .error)
+            try c.encode(skipReason, forKey: .skipReason)
+            try c.encode(transfers, forKey: .transfers)
+            try c.encodeIfPresent(plan, forKey: .plan)
+        }
     }
 
     public struct Totals: Sendable, Codable, Hashable {

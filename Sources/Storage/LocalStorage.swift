@@ -62,6 +62,12 @@ public struct LocalStorage: ObjectStorage {
     // MARK: Listing
 
     public func listPage(bucket: String, prefix: String, delimiter: String?, continuationToken: String?, maxKeys: Int) async throws -> ListPage {
+        try await BlockingIO.run { _ in
+            try self.listPageNow(bucket: bucket, prefix: prefix, delimiter: delimiter, continuationToken: continuationToken, maxKeys: maxKeys)
+        }
+    }
+
+    private func listPageNow(bucket: String, prefix: String, delimiter: String?, continuationToken: String?, maxKeys: Int) throws -> ListPage {
         let bucketDirectory = try existingBucket(bucket)
         // Walk only the directory the prefix points into.
         let directoryPart = prefix.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
@@ -120,7 +126,8 @@ public struct LocalStorage: ObjectStorage {
     public func head(bucket: String, key: String) async throws -> ObjectInfo {
         let bucketDirectory = try existingBucket(bucket)
         try Self.validateKey(key)
-        guard let info = info(bucketDirectory, key: key, computeChecksumUpTo: 16 << 20) else {
+        let found = try await BlockingIO.run { _ in self.info(bucketDirectory, key: key, computeChecksumUpTo: 16 << 20) }
+        guard let info = found else {
             throw StorageError(.noSuchKey, "\(bucket)/\(key) does not exist")
         }
         return info
@@ -200,11 +207,13 @@ public struct LocalStorage: ObjectStorage {
         let source = try objectURL(bucket, key)
         let expected = try await head(bucket: bucket, key: key)
         TransferMetrics.current?.recordRequest()
-        let (bytes, digest) = try Self.copyFile(from: source, to: destination, verify: { digest in
-            if let cached = expected.checksums["sha256"], cached != digest {
-                throw StorageError(.checksumMismatch, "\(bucket)/\(key): the bytes read do not match the stored SHA-256", hint: "the object changed while it was read, or the disk is failing; retry")
-            }
-        })
+        let (bytes, digest) = try await BlockingIO.run { flag in
+            try Self.copyFile(from: source, to: destination, cancellation: flag, verify: { digest in
+                if let cached = expected.checksums["sha256"], cached != digest {
+                    throw StorageError(.checksumMismatch, "\(bucket)/\(key): the bytes read do not match the stored SHA-256", hint: "the object changed while it was read, or the disk is failing; retry")
+                }
+            })
+        }
         return TransferResult(key: key, bytes: bytes, checksums: ["sha256": digest], etag: digest)
     }
 
@@ -220,7 +229,9 @@ public struct LocalStorage: ObjectStorage {
             return TransferResult(key: key, bytes: 0, checksums: ["sha256": Self.emptySHA256])
         }
         try makeParents(of: destination, in: bucketDirectory)
-        let (bytes, digest) = try Self.copyFile(from: source, to: destination, verify: { _ in })
+        let (bytes, digest) = try await BlockingIO.run { flag in
+            try Self.copyFile(from: source, to: destination, cancellation: flag, verify: { _ in })
+        }
         var st = stat()
         if stat(destination.path, &st) == 0 {
             XAttr.set(destination.path, "user.bucketflow.sha256", "\(digest) \(Self.stamp(st))")
@@ -349,7 +360,7 @@ public struct LocalStorage: ObjectStorage {
     /// Streams `source` into a temporary file next to `destination`, hashing
     /// as it goes, then fsyncs and renames. Any error or cancellation removes
     /// the temporary file and leaves `destination` untouched.
-    static func copyFile(from source: URL, to destination: URL, verify: (String) throws -> Void) throws -> (Int64, String) {
+    static func copyFile(from source: URL, to destination: URL, cancellation: CancellationFlag, verify: (String) throws -> Void) throws -> (Int64, String) {
         let input = open(source.path, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else {
             if errno == ENOENT { throw StorageError(.noSuchKey, "\(source.path) does not exist") }
@@ -371,7 +382,7 @@ public struct LocalStorage: ObjectStorage {
         do {
             defer { close(output) }
             while true {
-                try Task.checkCancellation()
+                try cancellation.check()
                 let count = Foundation.read(input, buffer.baseAddress, chunkSize)
                 if count < 0 {
                     if errno == EINTR { continue }

@@ -13,6 +13,9 @@ public struct EvaluationContext: Sendable {
     /// What `success()` and `failure()` mean for the step being evaluated.
     public var success: Bool
     public var failure: Bool
+    /// Planning (dry run): outputs a step could not predict are unknown,
+    /// not null.
+    public var planning = false
 
     public init(vars: [String: String] = [:], env: [String: String] = [:], run: [String: String] = [:],
                 outputs: [String: [String: ExpressionValue]] = [:], statuses: [String: String] = [:],
@@ -142,12 +145,15 @@ public enum Evaluator {
             }
             guard path.count >= 4, path[2] == "outputs" else { throw .failed(message: "write steps.ID.outputs.NAME", mark: mark) }
             guard let outputs = context.outputs[path[1]] else {
-                if let status = context.statuses[path[1]] {
+                if let status = context.statuses[path[1]], !context.planning {
                     throw .failed(message: "\(dotted) is not available: step \"\(path[1])\" \(status)", mark: mark)
                 }
                 throw .unresolved(reference: dotted, mark: mark)
             }
-            guard let output = outputs[path[3]] else { return .null }
+            guard let output = outputs[path[3]] else {
+                if context.planning { throw .unresolved(reference: dotted, mark: mark) }
+                return .null
+            }
             return output.value(at: path[4...]) ?? .null
         default:
             throw .failed(message: "unknown name \(path[0])", mark: mark)

@@ -33,7 +33,7 @@ import Testing
         let tree = try ExampleTree()
         try tree.prepareDataArea()
         let result = try CLI.run(["run", "workflows/origin-local.yaml", "--data-dir", "data", "--report", "report.json"], in: tree.root)
-        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.status == 0, Comment(rawValue: "\(result.stdout)\n\(result.stderr)"))
         let report = try tree.report("report.json")
         Self.checkSchema(report)
         #expect((report["run"] as? [String: Any])?["status"] as? String == "succeeded")
@@ -49,13 +49,13 @@ import Testing
     @Test func dailyExportsFansOutAndRerunsIdempotently() throws {
         let tree = try ExampleTree()
         let first = try CLI.run(["run", "workflows/daily-exports.yaml", "--report", "r1.json"], in: tree.root)
-        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        #expect(first.status == 0, Comment(rawValue: "\(first.stdout)\n\(first.stderr)"))
         let report = try tree.report("r1.json")
         Self.checkSchema(report)
         let steps = report["steps"] as! [[String: Any]]
         #expect(steps.allSatisfy { $0["status"] as? String == "succeeded" })
         let second = try CLI.run(["run", "workflows/daily-exports.yaml", "--report", "r2.json"], in: tree.root)
-        #expect(second.status == 0, second.stderr)
+        #expect(second.status == 0, Comment(rawValue: second.stderr))
         let upload = (try tree.report("r2.json")["steps"] as! [[String: Any]]).first { $0["id"] as? String == "upload" }!
         #expect(upload["transferred"] as? Int == 0)
         #expect(upload["skippedUnchanged"] as? Int == 4)
@@ -82,6 +82,6 @@ import Testing
         let files = try FileManager.default.contentsOfDirectory(atPath: CLI.packageRoot.appendingPathComponent("workflows").path).filter { $0.hasSuffix(".yaml") }.sorted()
         #expect(files.count >= 3)
         let result = try CLI.run(["validate"] + files.map { "workflows/\($0)" }, in: CLI.packageRoot)
-        #expect(result.status == 0, result.stderr)
+        #expect(result.status == 0, Comment(rawValue: result.stderr))
     }
 }

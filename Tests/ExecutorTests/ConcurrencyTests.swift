@@ -16,11 +16,11 @@ struct ConcurrencyTests {
             storage:
               disk: {provider: local, root: buckets}
             steps:
-              bucket: {action: create-bucket, bucket: "disk://b1"}
-              a: {action: upload, needs: [bucket], from: files/a.bin, to: "disk://b1/a.bin"}
-              b: {action: upload, needs: [bucket], from: files/b.bin, to: "disk://b1/b.bin"}
-              c: {action: upload, needs: [bucket], from: files/c.bin, to: "disk://b1/c.bin"}
-              join: {action: list, needs: [a, b, c], at: "disk://b1/"}
+              bucket: {action: create-bucket, bucket: "disk://bk1"}
+              a: {action: upload, needs: [bucket], from: files/a.bin, to: "disk://bk1/a.bin"}
+              b: {action: upload, needs: [bucket], from: files/b.bin, to: "disk://bk1/b.bin"}
+              c: {action: upload, needs: [bucket], from: files/c.bin, to: "disk://bk1/c.bin"}
+              join: {action: list, needs: [a, b, c], at: "disk://bk1/"}
             """)
         #expect(report.run.status == "succeeded")
         func interval(_ id: String) -> (Date, Date) {
@@ -47,9 +47,9 @@ struct ConcurrencyTests {
             storage:
               disk: {provider: local, root: buckets}
             steps:
-              bucket: {action: create-bucket, bucket: "disk://b1"}
-              a: {action: upload, needs: [bucket], from: files/a.bin, to: "disk://b1/a.bin"}
-              b: {action: upload, needs: [bucket], from: files/b.bin, to: "disk://b1/b.bin"}
+              bucket: {action: create-bucket, bucket: "disk://bk1"}
+              a: {action: upload, needs: [bucket], from: files/a.bin, to: "disk://bk1/a.bin"}
+              b: {action: upload, needs: [bucket], from: files/b.bin, to: "disk://bk1/b.bin"}
             """)
         let a = report.step("a"), b = report.step("b")
         #expect(Timestamps.parse(b.startedAt!)! >= Timestamps.parse(a.finishedAt!)!)
@@ -82,8 +82,8 @@ struct ConcurrencyTests {
             storage:
               disk: {provider: local, root: buckets}
             steps:
-              bucket: {action: create-bucket, bucket: "disk://b1"}
-              up: {action: upload, needs: [bucket], from: files/big.bin, to: "disk://b1/big.bin", timeout: 1ms}
+              bucket: {action: create-bucket, bucket: "disk://bk1"}
+              up: {action: upload, needs: [bucket], from: files/big.bin, to: "disk://bk1/big.bin", timeout: 1ms}
             """)
         #expect(report.step("up").status == "failed")
         #expect(report.step("up").error?.code == "Timeout")
@@ -93,15 +93,15 @@ struct ConcurrencyTests {
 
     @Test func cancellingARunLeavesNoPartialFile() async throws {
         let ws = try TestWorkspace()
-        try ws.writeBytes("buckets/b1/big.bin", count: 256 << 20)
+        try ws.writeBytes("buckets/bk1/big.bin", count: 256 << 20)
         let workflow = try ws.load("""
             version: 1
             name: cancel
             storage:
               disk: {provider: local, root: buckets}
             steps:
-              fetch: {action: download, from: "disk://b1/big.bin", to: out/big.bin}
-              later: {action: list, needs: [fetch], at: "disk://b1/"}
+              fetch: {action: download, from: "disk://bk1/big.bin", to: out/big.bin}
+              later: {action: list, needs: [fetch], at: "disk://bk1/"}
             """)
         let options = RunOptions(dataDirectory: ws.url("data"), userName: "tester")
         let task = Task { await Executor(workflow: workflow, options: options).run() }

@@ -122,20 +122,20 @@ struct LocalActionsTests {
         let report = try await ws.run(Self.header + """
 
             steps:
-              bucket: {action: create-bucket, bucket: "disk://b1"}
-              up: {action: upload, needs: [bucket], from: files/summary.txt, to: "disk://b1/summary.txt"}
+              bucket: {action: create-bucket, bucket: "disk://bk1"}
+              up: {action: upload, needs: [bucket], from: files/summary.txt, to: "disk://bk1/summary.txt"}
               check:
                 action: inspect
                 needs: [up]
-                at: disk://b1/summary.txt
+                at: disk://bk1/summary.txt
                 expect: {min-size: 1, content-type: text/csv}
-              after: {action: list, needs: [check], at: "disk://b1/"}
+              after: {action: list, needs: [check], at: "disk://bk1/"}
             """)
         #expect(report.run.status == "failed")
         let check = report.step("check")
         #expect(check.status == "failed")
         #expect(check.error?.code == "ExpectationFailed")
-        #expect(check.error?.message == "disk://b1/summary.txt: expected size >= 1 bytes, found 0; expected content-type text/csv, found text/plain")
+        #expect(check.error?.message == "disk://bk1/summary.txt: expected size >= 1 bytes, found 0; expected content-type text/csv, found text/plain")
         #expect(report.step("after").status == "skipped")
         #expect(report.step("after").skipReason == "needs 'check' failed")
     }
@@ -147,9 +147,9 @@ struct LocalActionsTests {
         let yaml = Self.header + """
 
             steps:
-              bucket: {action: create-bucket, bucket: "disk://b1", if-exists: ok}
-              up: {action: upload, needs: [bucket], from: "files/*.csv", to: "disk://b1/x/", skip-unchanged: true}
-              down: {action: download, needs: [up], from: "disk://b1/x/", to: out/, skip-unchanged: true}
+              bucket: {action: create-bucket, bucket: "disk://bk1", if-exists: ok}
+              up: {action: upload, needs: [bucket], from: "files/*.csv", to: "disk://bk1/x/", skip-unchanged: true}
+              down: {action: download, needs: [up], from: "disk://bk1/x/", to: out/, skip-unchanged: true}
             """
         let first = try await ws.run(yaml)
         #expect(first.step("up").transferred == 2)
@@ -174,12 +174,12 @@ struct LocalActionsTests {
         let report = try await ws.run(Self.header + """
 
             steps:
-              nothing: {action: upload, from: "files/*.txt", to: "disk://b1/x/"}
-              several: {action: upload, from: "files/*.csv", to: "disk://b1/x"}
+              nothing: {action: upload, from: "files/*.txt", to: "disk://bk1/x/"}
+              several: {action: upload, from: "files/*.csv", to: "disk://bk1/x"}
               nobucket: {action: upload, from: "files/a.csv", to: "disk://missing-bucket/a.csv"}
             """)
         #expect(report.step("nothing").error?.message == "no files match files/*.txt (resolved to \(ws.root.path)/files/*.txt)")
-        #expect(report.step("several").error?.message == "`to` must end with \"/\" when uploading several files (2 match files/*.csv); write disk://b1/x/")
+        #expect(report.step("several").error?.message == "`to` must end with \"/\" when uploading several files (2 match files/*.csv); write disk://bk1/x/")
         #expect(report.step("nobucket").error?.code == "NoSuchBucket")
     }
 

@@ -66,7 +66,7 @@ enum DownloadAction: StepAction {
 
         let outcomes = try await Transfers.forEach(items, context: context, limit: context.options.transfers) { item in
             if skipUnchanged, FileManager.default.fileExists(atPath: item.destination.path),
-               try Unchanged.local(item.destination, size: fileSize(item.destination), matches: item.object).0 {
+               try await BlockingIO.run({ _ in try Unchanged.local(item.destination, size: fileSize(item.destination), matches: item.object).0 }) {
                 return ItemOutcome.unchanged
             }
             try FileManager.default.createDirectory(at: item.destination.deletingLastPathComponent(), withIntermediateDirectories: true)

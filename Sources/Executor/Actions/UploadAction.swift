@@ -21,7 +21,8 @@ enum UploadAction: StepAction {
         let skipUnchanged = try context.bool("skip-unchanged", default: false)
         let contentType = try context.string("content-type")
         let metadata = try context.stringMap("metadata")
-        let files = try LocalFiles.expand(sourceText, resolved: source, exclude: try context.stringList("exclude"))
+        let exclude = try context.stringList("exclude")
+        let files = try await BlockingIO.run { _ in try LocalFiles.expand(sourceText, resolved: source, exclude: exclude) }
         guard !files.isEmpty else {
             throw StepError(code: "NoSuchFile", message: "no files match \(sourceText) (resolved to \(source.path))")
         }
@@ -41,11 +42,11 @@ enum UploadAction: StepAction {
             var options = PutOptions(contentType: contentType, metadata: metadata)
             if skipUnchanged {
                 if let remote = try await target.storage.headIfExists(bucket: target.bucket, key: item.key) {
-                    let (same, sha) = try Unchanged.local(item.file.url, size: item.file.size, matches: remote)
+                    let (same, sha) = try await BlockingIO.run { _ in try Unchanged.local(item.file.url, size: item.file.size, matches: remote) }
                     if same { return ItemOutcome.unchanged }
                     if let sha { options.metadata["sha256"] = sha }
                 } else {
-                    options.metadata["sha256"] = try FileDigest.digests(of: item.file.url).sha256
+                    options.metadata["sha256"] = try await BlockingIO.run { _ in try FileDigest.digests(of: item.file.url).sha256 }
                 }
             }
             let transfer = try await target.storage.upload(from: item.file.url, bucket: target.bucket, key: item.key, options: options)
