@@ -30,9 +30,11 @@ public struct RunOptions: Sendable {
         self.startedAt = startedAt
     }
 
-    /// A sortable, unique id: `20261124T023000Z-1a2b3c`.
+    /// A unique id that sorts by start time: `20261124T023000.123Z-1a2b3c4d`.
     public static func makeRunID(at date: Date = Date()) -> String {
-        let stamp = Timestamps.compact(date)
+        let compact = Timestamps.compact(date)
+        let millis = Int((date.timeIntervalSince1970 * 1000).rounded(.down)) % 1000
+        let stamp = compact.dropLast() + String(format: ".%03dZ", millis)
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         return "\(stamp)-\(String(repeating: "0", count: 8 - suffix.count))\(suffix)"
     }

@@ -94,25 +94,26 @@ import Testing
 
     @Test func secondRunIsRefusedWhileTheFirstHoldsTheLockAndAKilledRunLeavesNoStaleLock() throws {
         let tree = try ExampleTree()
-        try makeSlowWorkflow(tree)
+        let feeder = try makeSlowWorkflow(tree)
         let (first, out, err) = try CLI.start(["run", "slow.yaml"], in: tree.root)
         try waitForTemporaryFile(tree)
         let second = try CLI.run(["run", "slow.yaml"], in: tree.root)
         #expect(second.status == 3)
-        #expect(second.stderr.contains("slow.yaml is already running (pid \(first.processIdentifier), started "))
+        #expect(second.stderr.contains("slow.yaml is already running (pid \(first.processIdentifier), started "), Comment(rawValue: second.stderr))
         kill(first.processIdentifier, SIGKILL)
         _ = CLI.finish(first, out, err)
         // SIGKILL cannot be caught: its temporary file stays, but never under the real name.
-        #expect(!FileManager.default.fileExists(atPath: tree.url("out/big.bin").path))
+        #expect(!FileManager.default.fileExists(atPath: tree.url("var/buckets/slow-bucket/stream.bin").path))
         for name in temporaryFiles(tree) { try FileManager.default.removeItem(at: tree.url(name)) }
         // The kernel released the flock with the process: the next run starts.
         let (fourth, out4, err4) = try CLI.start(["run", "slow.yaml"], in: tree.root)
         try waitForTemporaryFile(tree)
         kill(fourth.processIdentifier, SIGINT)
+        feeder.feed(until: { !fourth.isRunning })
         let interrupted = CLI.finish(fourth, out4, err4)
         #expect(interrupted.status == 130, Comment(rawValue: interrupted.stdout + interrupted.stderr))
         #expect(interrupted.stdout.contains("Run cancelled"))
-        #expect(!FileManager.default.fileExists(atPath: tree.url("out/big.bin").path))
+        #expect(!FileManager.default.fileExists(atPath: tree.url("var/buckets/slow-bucket/stream.bin").path))
         #expect(temporaryFiles(tree).isEmpty)
         let reportPath = interrupted.stdout.components(separatedBy: "Report: ").last!.trimmingCharacters(in: .whitespacesAndNewlines)
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as! [String: Any]
@@ -144,22 +145,21 @@ import Testing
 
     // MARK: helpers
 
-    func makeSlowWorkflow(_ tree: ExampleTree) throws {
-        let big = tree.url("var/buckets/slow-bucket/big.bin")
-        try FileManager.default.createDirectory(at: big.deletingLastPathComponent(), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: big.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: big)
-        let chunk = Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
-        for _ in 0..<512 { handle.write(chunk) }
-        try handle.close()
+    /// A workflow whose upload reads from a named pipe, so it stays in
+    /// flight until the test feeds or stops it.
+    func makeSlowWorkflow(_ tree: ExampleTree) throws -> PipeFeeder {
+        let fifo = tree.url("stream.bin")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
         try Data("""
             version: 1
             name: slow
             storage:
               disk: {provider: local, root: var/buckets}
             steps:
-              fetch: {action: download, from: "disk://slow-bucket/big.bin", to: out/big.bin}
+              bucket: {action: create-bucket, bucket: "disk://slow-bucket", if-exists: ok}
+              push: {action: upload, needs: [bucket], from: stream.bin, to: "disk://slow-bucket/stream.bin"}
             """.utf8).write(to: tree.url("slow.yaml"))
+        return PipeFeeder(path: fifo.path)
     }
 
     func temporaryFiles(_ tree: ExampleTree) -> [String] {
@@ -169,10 +169,33 @@ import Testing
     func waitForTemporaryFile(_ tree: ExampleTree) throws {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if let names = try? FileManager.default.contentsOfDirectory(atPath: tree.url("out").path),
+            if let names = try? FileManager.default.contentsOfDirectory(atPath: tree.url("var/buckets/slow-bucket").path),
                names.contains(where: { $0.hasPrefix(".bucketflow-tmp-") }) { return }
-            usleep(1000)
+            usleep(5000)
         }
         Issue.record("the download never started")
+    }
+}
+
+/// The writing end of a named pipe (opened read-write so opening never blocks).
+final class PipeFeeder {
+    let fd: Int32
+    let chunk = [UInt8](repeating: 1, count: 4096)
+
+    init(path: String) {
+        fd = open(path, O_RDWR)
+        _ = write(fd, chunk, chunk.count)
+    }
+
+    deinit { close(fd) }
+
+    /// Writes a chunk every 20 ms, so a blocked reader wakes and notices it was
+    /// cancelled, until `done` or 10 s.
+    func feed(until done: () -> Bool) {
+        let deadline = Date().addingTimeInterval(10)
+        while !done() && Date() < deadline {
+            _ = write(fd, chunk, chunk.count)
+            usleep(20_000)
+        }
     }
 }

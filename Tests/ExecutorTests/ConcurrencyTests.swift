@@ -93,27 +93,39 @@ struct ConcurrencyTests {
 
     @Test func cancellingARunLeavesNoPartialFile() async throws {
         let ws = try TestWorkspace()
-        try ws.writeBytes("buckets/bk1/big.bin", count: 256 << 20)
+        let fifo = ws.url("files/stream.bin")
+        try FileManager.default.createDirectory(at: fifo.deletingLastPathComponent(), withIntermediateDirectories: true)
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        let writer = open(fifo.path, O_RDWR)
+        defer { close(writer) }
+        let chunk = [UInt8](repeating: 1, count: 4096)
+        _ = write(writer, chunk, chunk.count)
         let workflow = try ws.load("""
             version: 1
             name: cancel
             storage:
               disk: {provider: local, root: buckets}
             steps:
-              fetch: {action: download, from: "disk://bk1/big.bin", to: out/big.bin}
-              later: {action: list, needs: [fetch], at: "disk://bk1/"}
+              bucket: {action: create-bucket, bucket: "disk://bk1"}
+              up: {action: upload, needs: [bucket], from: files/stream.bin, to: "disk://bk1/stream.bin"}
+              later: {action: list, needs: [up], at: "disk://bk1/"}
             """)
         let options = RunOptions(dataDirectory: ws.url("data"), userName: "tester")
         let task = Task { await Executor(workflow: workflow, options: options).run() }
-        // Wait until the download has a temporary file, then interrupt.
-        let deadline = Date().addingTimeInterval(20)
-        while ws.temporaryFiles().isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(1)) }
+        // Wait until the upload has a temporary file, then interrupt.
+        let deadline = Date().addingTimeInterval(30)
+        while ws.temporaryFiles().isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
+        let feeder = Task.detached {
+            for _ in 0..<200 { _ = write(writer, chunk, chunk.count); try? await Task.sleep(for: .milliseconds(20)) }
+        }
         let report = await task.value
+        feeder.cancel()
         #expect(report.run.status == "cancelled")
-        #expect(report.step("fetch").status == "cancelled")
+        #expect(report.step("up").status == "cancelled")
         #expect(report.step("later").status == "cancelled")
-        #expect(!ws.exists("out/big.bin"))
+        #expect(report.step("later").skipReason == "the run was cancelled before this step started")
+        #expect(!ws.exists("buckets/bk1/stream.bin"))
         #expect(ws.temporaryFiles().isEmpty)
     }
 }

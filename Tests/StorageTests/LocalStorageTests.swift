@@ -53,7 +53,8 @@ final class LocalStorageTests {
         let destination = root.deletingLastPathComponent().appendingPathComponent("dl-\(UUID().uuidString)/out.txt")
         try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
         _ = try await storage.download(bucket: "bucket-a", key: "dir/ünï code & +.txt", to: destination)
-        #expect(try String(contentsOf: destination, encoding: .utf8) == "hello")
+        let downloaded = try Data(contentsOf: destination)
+        #expect(downloaded == Data("hello".utf8), "downloaded \(downloaded.count) bytes: \(String(decoding: downloaded, as: UTF8.self))")
         _ = try await storage.copy(fromBucket: "bucket-a", fromKey: "dir/ünï code & +.txt", toBucket: "bucket-a", toKey: "copy.txt")
         #expect(try await storage.head(bucket: "bucket-a", key: "copy.txt").contentType == "text/x-test")
     }
@@ -112,24 +113,28 @@ final class LocalStorageTests {
         #expect(try await storage.listAll(bucket: "bucket-a", prefix: "").isEmpty)
     }
 
-    @Test func aCancelledDownloadLeavesNeitherTheFileNorATemporary() async throws {
+    @Test func aCancelledTransferLeavesNeitherTheObjectNorATemporary() async throws {
         try await storage.createBucket("bucket-a")
-        let big = root.deletingLastPathComponent().appendingPathComponent("big-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: big.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: big)
-        for _ in 0..<256 { handle.write(Data(repeating: 7, count: 1 << 20)) }
-        try handle.close()
-        defer { try? FileManager.default.removeItem(at: big) }
-        _ = try await storage.upload(from: big, bucket: "bucket-a", key: "big.bin", options: PutOptions())
-        let directory = root.deletingLastPathComponent().appendingPathComponent("dl-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        // A named pipe as the source keeps the transfer in flight for as long as the test wants.
+        let fifo = root.deletingLastPathComponent().appendingPathComponent("fifo-\(UUID().uuidString)")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        defer { unlink(fifo.path) }
+        let writer = open(fifo.path, O_RDWR)
+        defer { close(writer) }
+        let chunk = [UInt8](repeating: 1, count: 4096)
+        _ = write(writer, chunk, chunk.count)
         let storage = self.storage
-        let task = Task { try await storage.download(bucket: "bucket-a", key: "big.bin", to: directory.appendingPathComponent("big.bin")) }
-        while (try FileManager.default.contentsOfDirectory(atPath: directory.path)).isEmpty { try await Task.sleep(for: .milliseconds(1)) }
+        let task = Task { try await storage.upload(from: fifo, bucket: "bucket-a", key: "partial.bin", options: PutOptions()) }
+        let bucket = root.appendingPathComponent("bucket-a")
+        while (try FileManager.default.contentsOfDirectory(atPath: bucket.path)).isEmpty { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
+        // Feed the pipe so the blocked read returns and sees the cancellation.
+        let feeder = Task.detached {
+            for _ in 0..<200 { _ = write(writer, chunk, chunk.count); try? await Task.sleep(for: .milliseconds(20)) }
+        }
         await #expect(throws: CancellationError.self) { _ = try await task.value }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+        feeder.cancel()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: bucket.path).isEmpty)
     }
 
     @Test func dataAreaResolvesMyToTheUser() throws {
