@@ -87,6 +87,15 @@ private struct ForegroundScheduler {
     func run() async throws {
         let binary = SelfPath.executable
         let children = ChildProcesses()
+        // Handlers first, so a signal that arrives early is not fatal.
+        let running = Mutex<Task<Void, Never>?>(nil)
+        let stopping = Mutex(false)
+        let signals = SignalHandler { signal in
+            Console.out("\(Timestamps.rfc3339(Date())) stopping: signal \(signal); waiting for running workflows")
+            stopping.withLock { $0 = true }
+            running.withLock { $0?.cancel() }
+            children.forward(signal)
+        }
         let task = Task {
             for entry in entries {
                 Console.out("\(Timestamps.rfc3339(Date())) scheduling \(entry.workflow) (\(entry.file)): \"\(entry.spec.cron)\" in \(entry.spec.timeZone), next \(entry.expression.nextFireDate(after: Date(), in: entry.zone).map { ISO8601Offset.string($0, in: entry.zone) } ?? "never")")
@@ -110,11 +119,8 @@ private struct ForegroundScheduler {
                 }
             }
         }
-        let signals = SignalHandler { signal in
-            Console.out("\(Timestamps.rfc3339(Date())) stopping: signal \(signal); waiting for running workflows")
-            task.cancel()
-            children.forward(signal)
-        }
+        running.withLock { $0 = task }
+        if stopping.withLock({ $0 }) { task.cancel() }
         await task.value
         signals.stop()
     }

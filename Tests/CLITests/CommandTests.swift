@@ -199,3 +199,62 @@ final class PipeFeeder {
         }
     }
 }
+
+/// `schedule --next` and `cron`: what users check before trusting a schedule.
+struct ScheduleCommandTests {
+    @Test func nextPrintsFireTimesWithOffsets() throws {
+        let tree = try ExampleTree()
+        try Data("""
+            version: 1
+            name: nightly
+            schedule:
+              - {cron: "30 2 * * *", timezone: Europe/Berlin}
+            storage:
+              disk: {provider: local, root: var/buckets}
+            steps:
+              look: {action: list, at: "disk://some-bucket/"}
+            """.utf8).write(to: tree.url("nightly.yaml"))
+        let result = try CLI.run(["schedule", "--next", "3", "nightly.yaml"], in: tree.root)
+        #expect(result.status == 0, Comment(rawValue: result.stderr))
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        for line in lines {
+            #expect(line.range(of: #"^\d{4}-\d\d-\d\dT02:30:00\+0[12]:00$"#, options: .regularExpression) != nil, Comment(rawValue: line))
+        }
+    }
+
+    @Test func cronPrintsAbsolutePathsAndALogFile() throws {
+        let tree = try ExampleTree()
+        let result = try CLI.run(["cron", "workflows/daily-exports.yaml"], in: tree.root)
+        #expect(result.status == 0, Comment(rawValue: result.stderr))
+        let entry = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("30 2 * * * ") })
+        #expect(entry.contains("\(CLI.binary.path) run \(tree.url("workflows/daily-exports.yaml").path) >> "))
+        #expect(entry.hasSuffix(".log 2>&1"))
+        #expect(entry.contains(tree.url("state/logs").path))
+    }
+
+    @Test func aWorkflowWithoutScheduleIsAUsageError() throws {
+        let tree = try ExampleTree()
+        let result = try CLI.run(["cron", "workflows/origin-local.yaml"], in: tree.root)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("has no `schedule:`"))
+    }
+
+    @Test func theForegroundSchedulerStopsCleanlyOnSIGTERM() throws {
+        let tree = try ExampleTree()
+        let (process, out, err) = try CLI.start(["schedule", "workflows/daily-exports.yaml"], in: tree.root)
+        // Wait for the first line: by then the signal handlers are installed.
+        var early = Data()
+        while !String(decoding: early, as: UTF8.self).contains("\n") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            early.append(chunk)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        var result = CLI.finish(process, out, err)
+        result.stdout = String(decoding: early, as: UTF8.self) + result.stdout
+        #expect(result.status == 0, Comment(rawValue: result.stdout + result.stderr))
+        #expect(result.stdout.contains("scheduling daily-exports (workflows/daily-exports.yaml): \"30 2 * * *\" in UTC, next "))
+        #expect(result.stdout.contains("stopping: signal 15"))
+    }
+}

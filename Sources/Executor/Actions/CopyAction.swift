@@ -35,7 +35,7 @@ enum CopyAction: StepAction {
                 items.append(Item(object: object, key: target.isPrefix ? target.key + name : target.key))
             }
         } catch let error as StorageError where context.dryRun {
-            result.plan = ["copy \(source.display) to \(target.display) (remote state unknown: \(error.message))"]
+            result.plan = ["copy \(source.display) to \(target.display) \(PlanText.unknown(error))"]
             return result
         }
         let sameStorage = source.storageName == target.storageName

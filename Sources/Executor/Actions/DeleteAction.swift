@@ -43,7 +43,7 @@ enum DeleteAction: StepAction {
         do {
             objects = try await target.storage.listAll(bucket: target.bucket, prefix: target.key)
         } catch let error as StorageError where context.dryRun {
-            result.plan = ["delete everything under \(target.display) (remote state unknown: \(error.message))"]
+            result.plan = ["delete everything under \(target.display) \(PlanText.unknown(error))"]
             return result
         }
         if objects.isEmpty && ifMissing == "fail" {

@@ -38,7 +38,7 @@ enum DownloadAction: StepAction {
                 items.append(Item(object: object, destination: intoDirectory ? destination.appendingPathComponent(name) : destination))
             }
         } catch let error as StorageError where context.dryRun {
-            result.plan = ["download \(source.display) to \(destination.path) (remote state unknown: \(error.message))"]
+            result.plan = ["download \(source.display) to \(destination.path) \(PlanText.unknown(error))"]
             return result
         }
 

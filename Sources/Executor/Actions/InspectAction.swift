@@ -26,7 +26,7 @@ enum InspectAction: StepAction {
             do {
                 info = try await target.storage.headIfExists(bucket: target.bucket, key: target.key)
             } catch let error as StorageError where context.dryRun {
-                result.plan = ["inspect \(target.display) (remote state unknown: \(error.message))"]
+                result.plan = ["inspect \(target.display) \(PlanText.unknown(error))"]
                 return result
             }
             let storage = target.storage, bucket = target.bucket, key = target.key

@@ -31,7 +31,7 @@ enum ListAction: StepAction {
                 if let limit, objects.count >= limit { objects = Array(objects.prefix(limit)); break }
             } while token != nil
         } catch let error as StorageError where context.dryRun {
-            result.plan = ["list \(target.display) (remote state unknown: \(error.message))"]
+            result.plan = ["list \(target.display) \(PlanText.unknown(error))"]
             return result
         }
         let bytes = objects.reduce(Int64(0)) { $0 + $1.size }
