@@ -25,7 +25,7 @@ def _create_aws_request_from_raw_uri(self):
         host = environ.get("HTTP_HOST")
     except Exception:  # outside a request: keep moto's behaviour
         raw = host = None
-    if not raw or not host:
+    if not raw or not host or "Authorization" not in self._headers:
         return _original(self)
     signed = self._get_string_between("SignedHeaders=", ",", self._headers["Authorization"]).split(";")
     headers = self._create_headers_for_aws_request(signed, self._headers)

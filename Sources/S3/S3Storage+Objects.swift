@@ -72,9 +72,15 @@ extension S3Storage {
             if !renamed { unlink(temporary.path) }
         }
         var checksums: [String: String] = [:]
-        if info.size > configuration.multipartThreshold {
-            try await rangedDownload(bucket: bucket, key: key, info: info, fd: fd)
-        } else {
+        var ranged = info.size > configuration.multipartThreshold
+        if ranged {
+            do {
+                try await rangedDownload(bucket: bucket, key: key, info: info, fd: fd)
+            } catch is RangeNotHonoured {
+                ranged = false
+            }
+        }
+        if !ranged {
             let md5 = try await singleDownload(bucket: bucket, key: key, info: info, fd: fd)
             checksums["md5"] = md5
             if let expected = Unquoted.md5(info.etag), expected != md5 {
@@ -133,7 +139,11 @@ extension S3Storage {
                     let call = request
                     try await self.withRetries(subject: call.subject) {
                         let response = try await self.sendOnce(call)
-                        guard response.status.code == 206 || (response.status.code == 200 && ranges.count == 1) else { throw await self.error(from: response, call: call) }
+                        guard response.status.code == 206 || response.status.code == 200 else { throw await self.error(from: response, call: call) }
+                        // Some servers answer a range with 200; accept it only if it is the range.
+                        if let length = response.headers.first(name: "Content-Length").flatMap(Int64.init), length != Int64(range.count) {
+                            throw RangeNotHonoured()
+                        }
                         var offset = range.lowerBound
                         for try await buffer in response.body {
                             try Task.checkCancellation()
@@ -194,6 +204,9 @@ extension S3Storage {
         return failures
     }
 }
+
+/// The server sent more than the requested range: download in one piece.
+struct RangeNotHonoured: Error {}
 
 enum Unquoted {
     /// The MD5 an ETag stands for, when it is a single-part ETag.

@@ -2,6 +2,7 @@ public import Foundation
 import Crypto
 import NIOHTTP1
 public import Storage
+import Synchronization
 import AsyncHTTPClient
 import NIOHTTP1
 import NIOCore
@@ -122,9 +123,10 @@ extension S3Storage {
     /// Aborts even when the calling task was cancelled (a detached task is not).
     func abortMultipartUpload(bucket: String, key: String, uploadID: String) async {
         let call = Call(method: .DELETE, bucket: bucket, key: key, query: [("uploadId", uploadID)])
-        await Task.detached {
-            _ = try? await self.send(call, accept: [200, 204, 404])
+        let aborted = await Task.detached {
+            (try? await self.send(call, accept: [200, 204, 404])) != nil
         }.value
+        abortedUploads.withLock { $0.append(AbortRecord(uploadID: uploadID, succeeded: aborted)) }
     }
 
     /// Server-side copy of objects above 5 GiB with UploadPartCopy.

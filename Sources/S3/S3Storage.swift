@@ -7,6 +7,7 @@ import NIOFoundationCompat
 import NIOHTTP1
 import NIOSSL
 import SigV4
+package import Synchronization
 
 /// The `s3` provider: any S3-compatible service (AWS, Backblaze B2's S3
 /// API, MinIO, R2, Wasabi, ...), over one pooled HTTP client.
@@ -61,7 +62,25 @@ public final class S3Storage: ObjectStorage {
     }
 
     public func shutdown() async throws {
+        guard isShutDown.exchange(true, ordering: .acquiringAndReleasing) == false else { return }
         try await client.shutdown()
+    }
+
+    /// Multipart uploads this instance aborted, and whether the abort
+    /// succeeded (tests check it on servers that cannot list uploads).
+    package let abortedUploads = Mutex<[AbortRecord]>([])
+
+    package struct AbortRecord: Sendable {
+        package var uploadID: String
+        package var succeeded: Bool
+    }
+
+    /// Set once `shutdown()` ran; a provider dropped without it (an error
+    /// path) still releases its connections instead of leaking them.
+    private let isShutDown = Atomic<Bool>(false)
+
+    deinit {
+        if !isShutDown.load(ordering: .acquiring) { try? client.syncShutdown() }
     }
 
     /// A presigned URL for `method` on the object, valid `expires` seconds.
