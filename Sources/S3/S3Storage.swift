@@ -79,6 +79,9 @@ public final class S3Storage: ObjectStorage {
     /// path) still releases its connections instead of leaking them.
     private let isShutDown = Atomic<Bool>(false)
 
+    /// For tests that shut the client down themselves.
+    package func markShutDown() { isShutDown.store(true, ordering: .releasing) }
+
     deinit {
         if !isShutDown.load(ordering: .acquiring) { try? client.syncShutdown() }
     }
