@@ -62,7 +62,11 @@ extension S3Storage {
     }
 
     public func download(bucket: String, key: String, to destination: URL) async throws -> TransferResult {
-        let info = try await head(bucket: bucket, key: key)
+        try await download(bucket: bucket, key: key, to: destination, known: try await head(bucket: bucket, key: key))
+    }
+
+    /// Downloads with size and ETag from a listing: one request per small object.
+    public func download(bucket: String, key: String, to destination: URL, known info: ObjectInfo) async throws -> TransferResult {
         let temporary = destination.deletingLastPathComponent().appendingPathComponent(".bucketflow-tmp-\(UInt64.random(in: 0...UInt64.max))")
         let fd = open(temporary.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StorageError(.io, "cannot write \(temporary.path): \(String(cString: strerror(errno)))") }

@@ -70,6 +70,10 @@ public protocol ObjectStorage: Sendable {
     /// removed and `destination` is untouched.
     func download(bucket: String, key: String, to destination: URL) async throws -> TransferResult
 
+    /// Like ``download(bucket:key:to:)``, with the object's metadata already
+    /// known (from a listing), so a provider can skip asking for it again.
+    func download(bucket: String, key: String, to destination: URL, known: ObjectInfo) async throws -> TransferResult
+
     /// Uploads the local file `source` as `key`, streaming from disk.
     func upload(from source: URL, bucket: String, key: String, options: PutOptions) async throws -> TransferResult
 
@@ -91,6 +95,10 @@ public protocol ObjectStorage: Sendable {
 
 extension ObjectStorage {
     public func shutdown() async throws {}
+
+    public func download(bucket: String, key: String, to destination: URL, known: ObjectInfo) async throws -> TransferResult {
+        try await download(bucket: bucket, key: key, to: destination)
+    }
 
     /// Every object under `prefix`, following continuation tokens to the end.
     public func listAll(bucket: String, prefix: String, pageSize: Int = 1000) async throws -> [ObjectInfo] {

@@ -70,7 +70,7 @@ enum DownloadAction: StepAction {
                 return ItemOutcome.unchanged
             }
             try FileManager.default.createDirectory(at: item.destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-            let transfer = try await source.storage.download(bucket: source.bucket, key: item.object.key, to: item.destination)
+            let transfer = try await source.storage.download(bucket: source.bucket, key: item.object.key, to: item.destination, known: item.object)
             context.emit(.objectTransferred(step: context.step.id, operation: "download", target: item.destination.path, bytes: transfer.bytes))
             return .downloaded(transfer)
         }
