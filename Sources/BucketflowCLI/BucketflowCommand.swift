@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Foundation
 
 /// `bucketflow`: runs declarative YAML workflows against object storage.
 public struct BucketflowCommand: AsyncParsableCommand {
@@ -29,5 +30,9 @@ public enum BucketflowVersion {
 public enum BucketflowMain {
     public static func main() async {
         await BucketflowCommand.main()
+        // Exit explicitly: with Dispatch signal sources in play, returning
+        // from an async main can leave the process parked in Dispatch's
+        // main-thread loop instead of exiting.
+        exit(EXIT_SUCCESS)
     }
 }

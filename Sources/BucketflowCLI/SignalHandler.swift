@@ -1,37 +1,51 @@
 import Foundation
-import Dispatch
 import Synchronization
 
-/// Turns SIGINT and SIGTERM into cancellation of the running task.
+/// The write end of the self-pipe the C signal handler writes to.
+nonisolated(unsafe) private var signalPipeWriteEnd: Int32 = -1
+
+/// Runs in signal context: only async-signal-safe calls (write).
+private func forwardSignal(_ signal: Int32) {
+    var byte = UInt8(truncatingIfNeeded: signal)
+    _ = write(signalPipeWriteEnd, &byte, 1)
+}
+
+/// Turns SIGINT and SIGTERM into a callback (the commands cancel their work).
 ///
-/// The first signal cancels (the run stops starting work, cancels transfers,
-/// removes partial files and still writes its report); a second one exits
-/// at once with 130.
+/// The handler is installed with `signal(2)` before `init` returns, so no
+/// signal that arrives afterwards is lost (Dispatch signal sources register
+/// asynchronously, which left a window where a signal was ignored). The
+/// handler only writes the signal number to a pipe; a thread reads it and
+/// calls `onSignal`. A second signal exits at once with 130.
 final class SignalHandler: Sendable {
-    // Written once in init and only cancelled afterwards; dispatch sources
-    // are thread-safe, Dispatch just does not say so to the compiler.
-    nonisolated(unsafe) private let sources: [any DispatchSourceSignal]
+    private let readEnd: Int32
+    private let writeEnd: Int32
 
     init(onSignal: @escaping @Sendable (Int32) -> Void) {
-        var sources: [any DispatchSourceSignal] = []
-        let state = SignalCount()
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                if state.increment() > 1 { exit(130) }
-                onSignal(signalNumber)
+        var ends: [Int32] = [-1, -1]
+        _ = ends.withUnsafeMutableBufferPointer { pipe($0.baseAddress!) }
+        readEnd = ends[0]
+        writeEnd = ends[1]
+        signalPipeWriteEnd = writeEnd
+        let readEnd = self.readEnd
+        let count = SignalCount()
+        let thread = Thread {
+            var byte: UInt8 = 0
+            while read(readEnd, &byte, 1) == 1 {
+                if count.increment() > 1 { exit(130) }
+                onSignal(Int32(byte))
             }
-            source.resume()
-            sources.append(source)
         }
-        self.sources = sources
+        thread.start()
+        signal(SIGINT, forwardSignal)
+        signal(SIGTERM, forwardSignal)
     }
 
+    /// Restores the default handlers and ends the reading thread.
     func stop() {
-        for source in sources { source.cancel() }
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
+        close(writeEnd)
     }
 }
 

@@ -64,6 +64,7 @@ enum StorageFactory {
             if let text = try setting("part-size"), let bytes = Units.bytes(text) { configuration.partSize = bytes }
             if let text = try setting("part-concurrency"), let n = Int(text), n > 0 { configuration.partConcurrency = n }
             if let text = try setting("max-attempts"), let n = Int(text), n > 0 { configuration.maxAttempts = n }
+            if let text = try setting("keep-alive") { configuration.reuseConnections = text != "false" }
             do {
                 return try S3Storage(configuration: configuration, environment: environment)
             } catch let error as StorageError {

@@ -30,6 +30,10 @@ public struct S3Configuration: Sendable {
     /// Attempts per request, counting the first.
     public var maxAttempts = 5
     /// Seconds to wait for a connection, and for a response to make progress.
+    /// Keep connections open between requests (HTTP keep-alive). Turn it off
+    /// for servers that mishandle a connection after an early error answer
+    /// (moto's development server does).
+    public var reuseConnections = true
     public var connectTimeout: Double = 10
     public var readTimeout: Double = 120
 

@@ -145,6 +145,7 @@ public final class S3Storage: ObjectStorage {
         var request = HTTPClientRequest(url: "\(scheme)://\(host)\(path)\(queryString.isEmpty ? "" : "?" + queryString)")
         request.method = call.method
         for (name, value) in headers + signed { request.headers.add(name: name, value: value) }
+        if !configuration.reuseConnections { request.headers.add(name: "Connection", value: "close") }
         switch call.body {
         case .none:
             if call.method == .PUT || call.method == .POST { request.headers.replaceOrAdd(name: "Content-Length", value: "0") }

@@ -78,7 +78,7 @@ private struct Loader {
     static let storageKeys: [StorageSpec.Provider: [String]] = [
         .local: ["provider", "root", "credentials"],
         .s3: ["provider", "endpoint", "region", "preset", "account", "credentials", "addressing", "allow-insecure-http",
-              "multipart-threshold", "part-size", "part-concurrency", "max-attempts"],
+              "multipart-threshold", "part-size", "part-concurrency", "max-attempts", "keep-alive"],
         .b2: ["provider", "credentials", "bucket-id"],
     ]
 

@@ -245,12 +245,18 @@ struct ScheduleCommandTests {
         let (process, out, err) = try CLI.start(["schedule", "workflows/daily-exports.yaml"], in: tree.root)
         // Wait for the first line: by then the signal handlers are installed.
         var early = Data()
-        while !String(decoding: early, as: UTF8.self).contains("\n") {
+        while !String(decoding: early, as: UTF8.self).contains("\n") && process.isRunning {
             let chunk = out.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             early.append(chunk)
         }
         kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("bucketflow schedule did not exit within 20 s of SIGTERM")
+        }
         var result = CLI.finish(process, out, err)
         result.stdout = String(decoding: early, as: UTF8.self) + result.stdout
         #expect(result.status == 0, Comment(rawValue: result.stdout + result.stderr))

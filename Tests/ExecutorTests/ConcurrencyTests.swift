@@ -117,10 +117,16 @@ struct ConcurrencyTests {
         while ws.temporaryFiles().isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
         let feeder = Task.detached {
-            for _ in 0..<200 { _ = write(writer, chunk, chunk.count); try? await Task.sleep(for: .milliseconds(20)) }
+            // Stop when cancelled: the descriptor is closed right after, and a
+            // write to a reused descriptor number would corrupt another file.
+            for _ in 0..<200 where !Task.isCancelled {
+                _ = write(writer, chunk, chunk.count)
+                try? await Task.sleep(for: .milliseconds(20))
+            }
         }
         let report = await task.value
         feeder.cancel()
+        await feeder.value
         #expect(report.run.status == "cancelled")
         #expect(report.step("up").status == "cancelled")
         #expect(report.step("later").status == "cancelled")

@@ -32,6 +32,9 @@ struct S3TestServer: Sendable, CustomTestStringConvertible, CustomStringConverti
     func storage(secret: String? = nil, configure: (inout S3Configuration) -> Void = { _ in }) throws -> S3Storage {
         var configuration = S3Configuration(endpoint: endpoint, accessKeyId: accessKey, secretAccessKey: secret ?? secretKey)
         configuration.maxAttempts = 3
+        // moto's werkzeug server can misread the next request on a connection
+        // where it answered early (e.g. 404 before reading a body): HTTP 414.
+        configuration.reuseConnections = name != "moto"
         configure(&configuration)
         return try S3Storage(configuration: configuration)
     }

@@ -130,10 +130,16 @@ final class LocalStorageTests {
         task.cancel()
         // Feed the pipe so the blocked read returns and sees the cancellation.
         let feeder = Task.detached {
-            for _ in 0..<200 { _ = write(writer, chunk, chunk.count); try? await Task.sleep(for: .milliseconds(20)) }
+            // Stop when cancelled: the descriptor is closed right after, and a
+            // write to a reused descriptor number would corrupt another file.
+            for _ in 0..<200 where !Task.isCancelled {
+                _ = write(writer, chunk, chunk.count)
+                try? await Task.sleep(for: .milliseconds(20))
+            }
         }
         await #expect(throws: CancellationError.self) { _ = try await task.value }
         feeder.cancel()
+        await feeder.value
         #expect(try FileManager.default.contentsOfDirectory(atPath: bucket.path).isEmpty)
     }
 
