@@ -1,438 +1,353 @@
 public import Foundation
-import Crypto
 
 /// The `local` provider: a directory whose sub-directories are buckets and
 /// whose files are objects (`ROOT/bucket/a/b.csv` is key `a/b.csv`).
 ///
+/// It behaves like S3 so a workflow tried on disk runs unchanged against a
+/// real service: bucket and key names follow S3's rules, listings come in
+/// UTF-8 byte order with the same pagination and delimiter roll-up, a key
+/// ending in `/` is a folder marker (an empty directory here), and folders
+/// left empty by deletes disappear as they would in S3's flat namespace.
+///
 /// Writes go to a `.bucketflow-tmp-*` file in the destination directory and
-/// are renamed into place once complete, so readers never see half an object.
-/// Content type, user metadata and a SHA-256 (stamped with size and mtime, so
-/// a stale value is never trusted) live in `user.bucketflow.*` extended
-/// attributes where the file system supports them.
+/// are renamed into place once complete and flushed, so readers never see half
+/// an object. Content type, user metadata and a SHA-256 (stamped with the
+/// file's size and mtime, so a stale value is never trusted) live in
+/// `user.bucketflow.*` extended attributes where the file system has them.
+///
+/// All file-system work runs through ``BlockingIO`` and streams in chunks, so
+/// memory stays flat whatever the object size.
 public struct LocalStorage: ObjectStorage {
+    /// The directory holding the buckets.
     public let root: URL
+    /// `root` as an absolute path without a trailing slash.
+    let rootPath: String
+
     static let temporaryPrefix = ".bucketflow-tmp-"
+    /// Chunk size of writes (upload, download, copy).
     static let chunkSize = 1 << 20
+    /// Chunk size of ``read(bucket:key:range:)`` streams.
+    static let readChunkSize = 256 << 10
+    /// `head` computes and caches a missing SHA-256 for files up to this size,
+    /// so unchanged-checks work for files put there by hand; larger ones are
+    /// left to the transfer that reads them anyway.
+    static let checksumOnHeadLimit: Int64 = 16 << 20
+
+    /// Called with the bytes written so far after each chunk of a streamed
+    /// write; tests use it to hold a transfer in mid-flight.
+    var progressHook: (@Sendable (Int64) -> Void)?
 
     public init(root: URL) {
         self.root = root.standardizedFileURL
+        rootPath = Self.trimmingTrailingSlashes(self.root.path)
     }
 
-    public var displayName: String { "local:\(root.path)" }
+    public var displayName: String { "local:\(rootPath)" }
 
     // MARK: Buckets
 
     public func listBuckets() async throws -> [BucketInfo] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-        return names.sorted().compactMap { name in
-            guard !name.hasPrefix("."), isDirectory(root.appendingPathComponent(name)) else { return nil }
-            let attributes = try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(name).path)
-            return BucketInfo(name: name, createdAt: attributes?[.creationDate] as? Date ?? attributes?[.modificationDate] as? Date)
+        TransferMetrics.current?.recordRequest()
+        let rootPath = rootPath
+        return try await BlockingIO.run { _ in
+            guard let directory = opendir(rootPath) else {
+                if errno == ENOENT { return [] }
+                throw Self.ioError("cannot list buckets in", rootPath)
+            }
+            defer { closedir(directory) }
+            var buckets: [BucketInfo] = []
+            while let entry = readdir(directory) {
+                let name = String(decoding: Self.entryName(entry), as: UTF8.self)
+                // Only directories a bucket name can address.
+                guard (try? Self.validateBucket(name)) != nil else { continue }
+                let path = rootPath + "/" + name
+                var st = stat()
+                guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { continue }
+                let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+                buckets.append(BucketInfo(name: name, createdAt: attributes?[.creationDate] as? Date ?? Self.date(st)))
+            }
+            return buckets.sorted { $0.name < $1.name }
         }
     }
 
     public func bucketExists(_ bucket: String) async throws -> Bool {
+        TransferMetrics.current?.recordRequest()
         try Self.validateBucket(bucket)
-        return isDirectory(bucketURL(bucket))
+        return Self.isDirectory(bucketPath(bucket))
     }
 
+    /// Creates `ROOT/bucket`, and the root itself when it is missing.
     public func createBucket(_ bucket: String) async throws {
+        TransferMetrics.current?.recordRequest()
         try Self.validateBucket(bucket)
-        let url = bucketURL(bucket)
-        if isDirectory(url) {
-            throw StorageError(.bucketAlreadyExists, "bucket \"\(bucket)\" already exists in \(root.path)")
-        }
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        guard mkdir(url.path, 0o755) == 0 else {
-            if errno == EEXIST { throw StorageError(.bucketAlreadyExists, "bucket \"\(bucket)\" already exists in \(root.path)") }
-            throw Self.ioError("cannot create bucket directory", url.path)
+        let path = bucketPath(bucket)
+        try Self.makePath(rootPath)
+        guard mkdir(path, 0o777) == 0 else {
+            if errno == EEXIST {
+                if Self.isDirectory(path) {
+                    throw StorageError(.bucketAlreadyExists, "bucket \"\(bucket)\" already exists in \(rootPath)")
+                }
+                throw StorageError(.io, "cannot create bucket \"\(bucket)\": \(path) exists and is not a directory", hint: "move that file out of the storage root")
+            }
+            throw Self.ioError("cannot create bucket directory", path)
         }
     }
 
+    /// Deletes an empty bucket; leftover temporary files of interrupted
+    /// writes do not count as content and are removed with it.
     public func deleteBucket(_ bucket: String) async throws {
-        let url = try existingBucket(bucket)
-        let contents = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
-        if contents.contains(where: { !$0.hasPrefix(Self.temporaryPrefix) }) {
-            throw StorageError(.bucketNotEmpty, "bucket \"\(bucket)\" is not empty", hint: "use force: true to empty it first")
-        }
-        for name in contents { unlink(url.appendingPathComponent(name).path) }
-        guard rmdir(url.path) == 0 else { throw Self.ioError("cannot delete bucket directory", url.path) }
-    }
-
-    // MARK: Listing
-
-    public func listPage(bucket: String, prefix: String, delimiter: String?, continuationToken: String?, maxKeys: Int) async throws -> ListPage {
+        TransferMetrics.current?.recordRequest()
+        let path = try existingBucket(bucket)
+        let notEmpty = StorageError(.bucketNotEmpty, "bucket \"\(bucket)\" is not empty", hint: "use force: true to empty it first")
         try await BlockingIO.run { _ in
-            try self.listPageNow(bucket: bucket, prefix: prefix, delimiter: delimiter, continuationToken: continuationToken, maxKeys: maxKeys)
-        }
-    }
-
-    private func listPageNow(bucket: String, prefix: String, delimiter: String?, continuationToken: String?, maxKeys: Int) throws -> ListPage {
-        let bucketDirectory = try existingBucket(bucket)
-        // Walk only the directory the prefix points into.
-        let directoryPart = prefix.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        let start = directoryPart.isEmpty ? bucketDirectory : bucketDirectory.appendingPathComponent(directoryPart)
-        var keys: [String] = []
-        walk(start, keyPrefix: directoryPart.isEmpty ? "" : directoryPart + "/", into: &keys)
-        keys = keys.filter { $0.hasPrefix(prefix) }
-        keys.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-
-        var objects: [ObjectInfo] = []
-        var prefixes: [String] = []
-        var lastEmitted: String?
-        let limit = max(1, maxKeys)
-        var truncated = false
-        for key in keys {
-            if let token = continuationToken, !token.utf8.lexicographicallyPrecedes(key.utf8) || token == key { continue }
-            if let delimiter, !delimiter.isEmpty, let range = key.dropFirst(prefix.count).range(of: delimiter) {
-                let common = String(key[..<range.upperBound])
-                if prefixes.last == common { continue }
-                if let token = continuationToken, common.utf8.lexicographicallyPrecedes(token.utf8) || common == token { continue }
-                if objects.count + prefixes.count >= limit { truncated = true; break }
-                prefixes.append(common)
-                lastEmitted = common
-                continue
+            guard let directory = opendir(path) else { throw Self.ioError("cannot list", path) }
+            var temporaries: [String] = []
+            var hasObjects = false
+            while let entry = readdir(directory) {
+                let name = Self.entryName(entry)
+                if name == [0x2e] || name == [0x2e, 0x2e] { continue }
+                if name.starts(with: Self.temporaryPrefix.utf8) {
+                    temporaries.append(String(decoding: name, as: UTF8.self))
+                } else {
+                    hasObjects = true
+                }
             }
-            if objects.count + prefixes.count >= limit { truncated = true; break }
-            if let info = info(bucketDirectory, key: key) {
-                objects.append(info)
-                lastEmitted = key
-            }
-        }
-        // A rolled-up prefix must be skipped as a whole by the next page.
-        var token = lastEmitted
-        if let last = lastEmitted, prefixes.last == last { token = last + "\u{10FFFF}" }
-        return ListPage(objects: objects, commonPrefixes: prefixes, isTruncated: truncated, nextContinuationToken: truncated ? token : nil)
-    }
-
-    /// Collects keys under `directory`: files, and empty directories as `dir/`.
-    private func walk(_ directory: URL, keyPrefix: String, into keys: inout [String]) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
-        if names.isEmpty, !keyPrefix.isEmpty { keys.append(keyPrefix) }
-        for name in names where !name.hasPrefix(Self.temporaryPrefix) {
-            let url = directory.appendingPathComponent(name)
-            var info = stat()
-            guard lstat(url.path, &info) == 0 else { continue }
-            if (info.st_mode & S_IFMT) == S_IFDIR {
-                walk(url, keyPrefix: keyPrefix + name + "/", into: &keys)
-            } else if (info.st_mode & S_IFMT) == S_IFREG {
-                keys.append(keyPrefix + name)
+            closedir(directory)
+            if hasObjects { throw notEmpty }
+            for name in temporaries { unlink(path + "/" + name) }
+            guard rmdir(path) == 0 else {
+                if errno == ENOTEMPTY || errno == EEXIST { throw notEmpty }
+                throw Self.ioError("cannot delete bucket directory", path)
             }
         }
     }
 
     // MARK: Objects
 
+    /// Metadata of an object; computes and caches the SHA-256 of a file up
+    /// to ``checksumOnHeadLimit`` bytes when no valid cached value exists.
     public func head(bucket: String, key: String) async throws -> ObjectInfo {
-        let bucketDirectory = try existingBucket(bucket)
+        TransferMetrics.current?.recordRequest()
+        let bucketPath = try existingBucket(bucket)
         try Self.validateKey(key)
-        let found = try await BlockingIO.run { _ in self.info(bucketDirectory, key: key, computeChecksumUpTo: 16 << 20) }
-        guard let info = found else {
-            throw StorageError(.noSuchKey, "\(bucket)/\(key) does not exist")
+        return try await BlockingIO.run { flag in
+            let path = Self.path(of: key, in: bucketPath)
+            guard let found = Self.find(key, in: bucketPath),
+                  var info = Self.objectInfo(key: key, path: path, status: found.status, isFolder: { if case .folder = found { true } else { false } }())
+            else { throw Self.noSuchKey(bucket, key) }
+            if case .file(let st) = found, info.checksums["sha256"] == nil, Int64(st.st_size) <= Self.checksumOnHeadLimit,
+               let digest = try? Self.sha256(of: path, cancellation: flag) {
+                var now = stat()
+                // Cache only if the file did not change while it was hashed.
+                if stat(path, &now) == 0, now.st_size == st.st_size, Self.mtimeNanoseconds(now) == Self.mtimeNanoseconds(st) {
+                    Attributes.set(path, Attributes.sha256, Self.checksumStamp(digest, st))
+                    info.checksums["sha256"] = digest
+                    info.etag = digest
+                }
+            }
+            return info
         }
-        return info
     }
 
-    /// Metadata of an object; computes and caches the SHA-256 of files up to
-    /// `computeChecksumUpTo` bytes when no valid cached value exists.
-    func info(_ bucketDirectory: URL, key: String, computeChecksumUpTo limit: Int64 = 0) -> ObjectInfo? {
-        let url = bucketDirectory.appendingPathComponent(key)
-        var st = stat()
-        guard stat(url.path, &st) == 0 else { return nil }
-        let mtime = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
-        if key.hasSuffix("/") {
-            guard (st.st_mode & S_IFMT) == S_IFDIR else { return nil }
-            return ObjectInfo(key: key, size: 0, lastModified: mtime, contentType: "application/x-directory")
-        }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        let size = Int64(st.st_size)
-        var checksums: [String: String] = [:]
-        let stamp = Self.stamp(st)
-        if let cached = XAttr.get(url.path, "user.bucketflow.sha256") {
-            let parts = cached.split(separator: " ")
-            if parts.count == 2, parts[1] == stamp { checksums["sha256"] = String(parts[0]) }
-        }
-        if checksums["sha256"] == nil, size <= limit, let digest = try? Self.sha256(of: url) {
-            checksums["sha256"] = digest
-            XAttr.set(url.path, "user.bucketflow.sha256", "\(digest) \(stamp)")
-        }
-        var metadata: [String: String] = [:]
-        for name in XAttr.list(url.path) where name.hasPrefix("user.bucketflow.meta.") {
-            metadata[String(name.dropFirst("user.bucketflow.meta.".count))] = XAttr.get(url.path, name)
-        }
-        return ObjectInfo(
-            key: key, size: size, lastModified: mtime, etag: checksums["sha256"],
-            contentType: XAttr.get(url.path, "user.bucketflow.content-type") ?? ContentTypes.guess(key),
-            metadata: metadata, checksums: checksums)
-    }
-
+    /// Streams the object in chunks of ``readChunkSize`` bytes, reading the
+    /// file only as the consumer asks for more. The file is closed at the
+    /// end, on an error, on cancellation, or when the stream is dropped.
     public func read(bucket: String, key: String, range: Range<Int64>?) async throws -> ObjectByteStream {
-        let url = try objectURL(bucket, key)
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT || errno == EISDIR { throw StorageError(.noSuchKey, "\(bucket)/\(key) does not exist") }
-            throw Self.ioError("cannot read", url.path)
-        }
-        let descriptor = FileDescriptor(fd)
-        return ObjectByteStream { continuation in
-            let task = Task {
-                defer { descriptor.close() }
-                var offset = range?.lowerBound ?? 0
-                let end = range?.upperBound ?? Int64.max
-                do {
-                    while offset < end {
-                        try Task.checkCancellation()
-                        let want = Int(min(Int64(256 << 10), end - offset))
-                        var chunk = [UInt8](repeating: 0, count: want)
-                        let count = chunk.withUnsafeMutableBytes { pread(descriptor.fd, $0.baseAddress, want, off_t(offset)) }
-                        if count < 0 {
-                            if errno == EINTR { continue }
-                            throw Self.ioError("cannot read", url.path)
-                        }
-                        if count == 0 { break }
-                        chunk.removeLast(want - count)
-                        offset += Int64(count)
-                        continuation.yield(chunk)
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
-    }
-
-    public func download(bucket: String, key: String, to destination: URL) async throws -> TransferResult {
-        let source = try objectURL(bucket, key)
-        let expected = try await head(bucket: bucket, key: key)
         TransferMetrics.current?.recordRequest()
-        let (bytes, digest) = try await BlockingIO.run { flag in
-            try Self.copyFile(from: source, to: destination, cancellation: flag, verify: { digest in
-                if let cached = expected.checksums["sha256"], cached != digest {
-                    throw StorageError(.checksumMismatch, "\(bucket)/\(key): the bytes read do not match the stored SHA-256", hint: "the object changed while it was read, or the disk is failing; retry")
-                }
-            })
-        }
-        return TransferResult(key: key, bytes: bytes, checksums: ["sha256": digest], etag: digest)
-    }
-
-    public func upload(from source: URL, bucket: String, key: String, options: PutOptions) async throws -> TransferResult {
-        let bucketDirectory = try existingBucket(bucket)
+        let bucketPath = try existingBucket(bucket)
         try Self.validateKey(key)
-        TransferMetrics.current?.recordRequest()
-        let destination = bucketDirectory.appendingPathComponent(key)
-        if key.hasSuffix("/") {
-            // A folder marker: a directory, remembered as explicit.
-            try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
-            XAttr.set(destination.path, "user.bucketflow.folder", "1")
-            return TransferResult(key: key, bytes: 0, checksums: ["sha256": Self.emptySHA256])
+        guard let found = Self.find(key, in: bucketPath) else { throw Self.noSuchKey(bucket, key) }
+        if case .folder = found { return ObjectByteStream { $0.finish() } }
+        let path = Self.path(of: key, in: bucketPath)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { throw Self.noSuchKey(bucket, key) }
+            throw Self.ioError("cannot read", path)
         }
-        try makeParents(of: destination, in: bucketDirectory)
-        let (bytes, digest) = try await BlockingIO.run { flag in
-            try Self.copyFile(from: source, to: destination, cancellation: flag, verify: { _ in })
-        }
-        var st = stat()
-        if stat(destination.path, &st) == 0 {
-            XAttr.set(destination.path, "user.bucketflow.sha256", "\(digest) \(Self.stamp(st))")
-        }
-        XAttr.set(destination.path, "user.bucketflow.content-type", options.contentType ?? ContentTypes.guess(key))
-        for (name, value) in options.metadata {
-            XAttr.set(destination.path, "user.bucketflow.meta.\(name.lowercased())", value)
-        }
-        return TransferResult(key: key, bytes: bytes, checksums: ["sha256": digest], etag: digest)
-    }
-
-    public func copy(fromBucket: String, fromKey: String, toBucket: String, toKey: String) async throws -> TransferResult {
-        let source = try objectURL(fromBucket, fromKey)
-        let info = try await head(bucket: fromBucket, key: fromKey)
-        var options = PutOptions(contentType: info.contentType, metadata: info.metadata)
-        if fromKey.hasSuffix("/") { options.contentType = nil }
-        return try await upload(from: source, bucket: toBucket, key: toKey, options: options)
-    }
-
-    public func delete(bucket: String, keys: [String]) async throws -> [DeleteFailure] {
-        let bucketDirectory = try existingBucket(bucket)
-        var failures: [DeleteFailure] = []
-        TransferMetrics.current?.recordRequest()
-        // Deeper keys first, so folder markers go after their contents.
-        for key in keys.sorted(by: { $0.count > $1.count }) {
-            try Task.checkCancellation()
-            do { try Self.validateKey(key) } catch let error as StorageError {
-                failures.append(DeleteFailure(key: key, code: error.code.rawValue, message: error.message))
-                continue
+        let reader = ChunkReader(fd: fd, path: path, range: range, chunkSize: Self.readChunkSize)
+        return ObjectByteStream(unfolding: {
+            do {
+                try Task.checkCancellation()
+                return try await BlockingIO.run { _ in try reader.next() }
+            } catch {
+                reader.close()
+                throw error
             }
-            let url = bucketDirectory.appendingPathComponent(key)
-            let result = key.hasSuffix("/") ? rmdir(url.path) : unlink(url.path)
-            if result != 0 && errno != ENOENT {
-                if key.hasSuffix("/") && errno == ENOTEMPTY {
-                    // The marker goes; the objects under it stay, as in S3.
-                    XAttr.remove(url.path, "user.bucketflow.folder")
+        })
+    }
+
+    /// Copies the object to `destination` (creating its folder) through a
+    /// temporary file there; when the object has a cached SHA-256, the bytes
+    /// must match it or the download fails with `.checksumMismatch`.
+    public func download(bucket: String, key: String, to destination: URL) async throws -> TransferResult {
+        TransferMetrics.current?.recordRequest()
+        let bucketPath = try existingBucket(bucket)
+        try Self.validateKey(key)
+        let target = Self.trimmingTrailingSlashes(destination.standardizedFileURL.path)
+        return try await BlockingIO.run { flag in
+            guard let found = Self.find(key, in: bucketPath) else { throw Self.noSuchKey(bucket, key) }
+            var plan = WritePlan(destination: target)
+            plan.objectName = "\(bucket)/\(key)"
+            plan.missingSource = Self.noSuchKey(bucket, key)
+            let source: String
+            switch found {
+            case .folder:
+                source = "/dev/null"
+            case .file(let st):
+                source = Self.path(of: key, in: bucketPath)
+                plan.expectedSHA256 = Self.cachedSHA256(source, st)
+            }
+            if Self.isDirectory(target) {
+                let name = key.split(separator: "/").last.map(String.init) ?? "object"
+                throw StorageError(.io, "cannot download \(bucket)/\(key) to \(target): it is a folder", hint: "name the file to write, e.g. \(target)/\(name)")
+            }
+            let parent = Self.parentPath(target)
+            try Self.makePath(parent)
+            plan.recreateDirectory = { () throws(StorageError) in try Self.makePath(parent) }
+            let (bytes, digest) = try self.streamCopy(from: source, plan: plan, cancellation: flag)
+            return TransferResult(key: key, bytes: bytes, checksums: ["sha256": digest], etag: digest)
+        }
+    }
+
+    /// Stores `source` as `key`, streaming it through a temporary file in
+    /// the key's folder. A key ending in `/` stores a folder marker (an empty
+    /// directory), which needs an empty source.
+    public func upload(from source: URL, bucket: String, key: String, options: PutOptions) async throws -> TransferResult {
+        TransferMetrics.current?.recordRequest()
+        let bucketPath = try existingBucket(bucket)
+        try Self.validateKey(key)
+        var attributes = [(Attributes.contentType, options.contentType ?? ContentTypes.guess(key))]
+        for (name, value) in options.metadata.sorted(by: { $0.key < $1.key }) {
+            attributes.append((Attributes.metadataPrefix + name.lowercased(), value))
+        }
+        let sourcePath = source.standardizedFileURL.path
+        return try await BlockingIO.run { [attributes] flag in
+            try self.store(sourcePath, bucket: bucket, bucketPath: bucketPath, key: key, attributes: attributes, missingSource: nil, cancellation: flag)
+        }
+    }
+
+    /// Copies within this root: a streamed copy (not a link, so the two
+    /// objects stay independent) that keeps content type and metadata.
+    public func copy(fromBucket: String, fromKey: String, toBucket: String, toKey: String) async throws -> TransferResult {
+        TransferMetrics.current?.recordRequest()
+        let sourceBucket = try existingBucket(fromBucket)
+        try Self.validateKey(fromKey)
+        let targetBucket = try existingBucket(toBucket)
+        try Self.validateKey(toKey)
+        return try await BlockingIO.run { flag in
+            guard let found = Self.find(fromKey, in: sourceBucket) else { throw Self.noSuchKey(fromBucket, fromKey) }
+            var source = Self.path(of: fromKey, in: sourceBucket)
+            var attributes: [(String, String)] = []
+            if case .folder = found {
+                source = "/dev/null"
+            } else {
+                attributes = Attributes.portable(source)
+                // The type the source reports is the type the copy keeps, as in S3.
+                if !attributes.contains(where: { $0.0 == Attributes.contentType }) {
+                    attributes.append((Attributes.contentType, ContentTypes.guess(fromKey)))
+                }
+            }
+            return try self.store(
+                source, bucket: toBucket, bucketPath: targetBucket, key: toKey, attributes: attributes,
+                missingSource: Self.noSuchKey(fromBucket, fromKey), cancellation: flag)
+        }
+    }
+
+    /// Deletes files (and empty folder markers), then the folders left
+    /// empty. A missing key is not an error; deleting the marker of a
+    /// folder that still holds objects keeps the objects, as in S3.
+    public func delete(bucket: String, keys: [String]) async throws -> [DeleteFailure] {
+        TransferMetrics.current?.recordRequest()
+        let bucketPath = try existingBucket(bucket)
+        return try await BlockingIO.run { flag in
+            var failures: [DeleteFailure] = []
+            // Longer keys first, so a folder's contents go before its marker.
+            for key in keys.sorted(by: { $0.utf8.count > $1.utf8.count }) {
+                try flag.check()
+                do throws(StorageError) {
+                    try Self.validateKey(key)
+                } catch {
+                    failures.append(DeleteFailure(key: key, code: error.code.rawValue, message: error.description))
                     continue
                 }
-                failures.append(DeleteFailure(key: key, code: StorageError.Code.io.rawValue, message: String(cString: strerror(errno))))
-                continue
+                let path = Self.path(of: key, in: bucketPath)
+                let removed = Self.isFolderKey(key) ? rmdir(path) : unlink(path)
+                if removed != 0 {
+                    switch errno {
+                    case ENOENT, ENOTDIR, EISDIR:
+                        continue  // nothing stored under this key
+                    case ENOTEMPTY where Self.isFolderKey(key), EEXIST where Self.isFolderKey(key):
+                        Attributes.remove(path, Attributes.folder)
+                        continue
+                    default:
+                        let error = Self.ioError("cannot delete", path)
+                        failures.append(DeleteFailure(key: key, code: error.code.rawValue, message: error.message))
+                        continue
+                    }
+                }
+                Self.pruneEmptyParents(of: path, in: bucketPath)
             }
-            pruneEmptyParents(of: url, in: bucketDirectory)
+            return failures
         }
-        return failures
     }
 
     // MARK: Helpers
 
-    func bucketURL(_ bucket: String) -> URL { root.appendingPathComponent(bucket) }
-
-    func existingBucket(_ bucket: String) throws -> URL {
-        try Self.validateBucket(bucket)
-        let url = bucketURL(bucket)
-        guard isDirectory(url) else {
-            throw StorageError(.noSuchBucket, "bucket \"\(bucket)\" does not exist in \(root.path)", hint: "create it first with a create-bucket step")
-        }
-        return url
-    }
-
-    func objectURL(_ bucket: String, _ key: String) throws -> URL {
-        let directory = try existingBucket(bucket)
-        try Self.validateKey(key)
-        let url = directory.appendingPathComponent(key)
-        var st = stat()
-        guard stat(url.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            throw StorageError(.noSuchKey, "\(bucket)/\(key) does not exist")
-        }
-        return url
-    }
-
-    func isDirectory(_ url: URL) -> Bool {
-        var st = stat()
-        return stat(url.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-    }
-
-    func makeParents(of file: URL, in bucketDirectory: URL) throws {
-        let parent = file.deletingLastPathComponent()
-        guard parent.path != bucketDirectory.path else { return }
-        do {
-            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-        } catch {
-            throw StorageError(.invalidKey, "cannot create the folder for \(file.path): a file of that name is in the way", hint: "keys cannot use an existing object's name as a folder")
-        }
-    }
-
-    /// Removes directories left empty by a delete, up to the bucket, except
-    /// folders created explicitly (create-folder), which S3 would keep too.
-    func pruneEmptyParents(of url: URL, in bucketDirectory: URL) {
-        var directory = url.deletingLastPathComponent().standardizedFileURL
-        let stop = bucketDirectory.standardizedFileURL.path
-        while directory.path.count > stop.count, directory.path.hasPrefix(stop) {
-            if XAttr.get(directory.path, "user.bucketflow.folder") != nil { return }
-            guard rmdir(directory.path) == 0 else { return }
-            directory = directory.deletingLastPathComponent()
-        }
-    }
-
-    static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-    static func stamp(_ st: stat) -> String { "\(st.st_size)@\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)" }
-
-    static func ioError(_ what: String, _ path: String) -> StorageError {
-        StorageError(.io, "\(what) \(path): \(String(cString: strerror(errno)))")
-    }
-
-    /// Bucket names as S3 allows them, so a workflow that runs locally also
-    /// runs against S3.
-    static func validateBucket(_ bucket: String) throws {
-        let allowed = bucket.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d || $0 == 0x2e }
-        guard (3...63).contains(bucket.utf8.count), allowed, let first = bucket.first, let last = bucket.last,
-              first.isLetter || first.isNumber, last.isLetter || last.isNumber, !bucket.contains("..") else {
-            throw StorageError(.invalidBucketName, "invalid bucket name \"\(bucket)\"", hint: "use 3 to 63 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit")
-        }
-    }
-
-    static func validateKey(_ key: String) throws {
-        let segments = key.split(separator: "/", omittingEmptySubsequences: false)
-        let body = key.hasSuffix("/") ? segments.dropLast() : segments[...]
-        guard !key.isEmpty, !key.hasPrefix("/"), !key.contains("\0"), !body.isEmpty,
-              !body.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." || $0.hasPrefix(temporaryPrefix) }),
-              key.utf8.count <= 1024 else {
-            throw StorageError(.invalidKey, "invalid key \"\(key)\" for the local provider", hint: "keys may not be empty, start with '/', or contain empty, '.' or '..' segments")
-        }
-    }
-
-    /// Streams `source` into a temporary file next to `destination`, hashing
-    /// as it goes, then fsyncs and renames. Any error or cancellation removes
-    /// the temporary file and leaves `destination` untouched.
-    static func copyFile(from source: URL, to destination: URL, cancellation: CancellationFlag, verify: (String) throws -> Void) throws -> (Int64, String) {
-        let input = open(source.path, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else {
-            if errno == ENOENT { throw StorageError(.noSuchKey, "\(source.path) does not exist") }
-            throw ioError("cannot read", source.path)
-        }
-        defer { close(input) }
-        let directory = destination.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent("\(temporaryPrefix)\(UInt64.random(in: 0...UInt64.max))")
-        let output = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard output >= 0 else { throw ioError("cannot write", temporary.path) }
-        var renamed = false
-        defer {
-            if !renamed { unlink(temporary.path) }
-        }
-        var hasher = SHA256()
-        var total: Int64 = 0
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { buffer.deallocate() }
-        do {
-            defer { close(output) }
-            while true {
-                try cancellation.check()
-                let count = Foundation.read(input, buffer.baseAddress, chunkSize)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw ioError("cannot read", source.path)
-                }
-                if count == 0 { break }
-                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-                hasher.update(bufferPointer: chunk)
-                var written = 0
-                while written < count {
-                    let n = Foundation.write(output, chunk.baseAddress! + written, count - written)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw ioError("cannot write", temporary.path)
-                    }
-                    written += n
-                }
-                total += Int64(count)
+    /// Writes `source` as `key` (a file, or a folder marker for `dir/`).
+    func store(
+        _ source: String, bucket: String, bucketPath: String, key: String, attributes: [(String, String)],
+        missingSource: StorageError?, cancellation: CancellationFlag
+    ) throws -> TransferResult {
+        let destination = Self.path(of: key, in: bucketPath)
+        if Self.isFolderKey(key) {
+            var st = stat()
+            guard stat(source, &st) == 0 else {
+                if errno == ENOENT, let missingSource { throw missingSource }
+                throw Self.ioError("cannot read", source)
             }
-            guard fsync(output) == 0 else { throw ioError("cannot flush", temporary.path) }
+            guard st.st_size == 0 || (st.st_mode & S_IFMT) == S_IFCHR else {
+                throw StorageError(
+                    .invalidKey, "cannot store \(st.st_size) bytes as \(bucket)/\(key): a key ending in '/' is a folder on the local provider, and a folder holds no bytes",
+                    hint: "drop the trailing '/' to store a file")
+            }
+            try Self.makeDirectories(destination, below: bucketPath, key: key)
+            Attributes.set(destination, Attributes.folder, "1")
+            return TransferResult(key: key, bytes: 0, checksums: ["sha256": Self.emptySHA256], etag: Self.emptySHA256)
         }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        try verify(digest)
-        guard rename(temporary.path, destination.path) == 0 else {
-            throw ioError("cannot rename into place", destination.path)
+        if Self.isDirectory(destination) {
+            throw StorageError(
+                .invalidKey, "cannot store \(bucket)/\(key): the folder \(key)/ exists, and on the local provider a name is either an object or a folder",
+                hint: "delete the folder's objects first or pick another key")
         }
-        renamed = true
-        return (total, digest)
+        let parent = Self.parentPath(destination)
+        try Self.makeDirectories(parent, below: bucketPath, key: key)
+        var plan = WritePlan(destination: destination)
+        plan.attributes = attributes
+        plan.cacheChecksum = true
+        plan.missingSource = missingSource
+        // A concurrent delete may prune the folder between its creation and the temporary file's.
+        plan.recreateDirectory = { () throws(StorageError) in try Self.makeDirectories(parent, below: bucketPath, key: key) }
+        let (bytes, digest) = try streamCopy(from: source, plan: plan, cancellation: cancellation)
+        return TransferResult(key: key, bytes: bytes, checksums: ["sha256": digest], etag: digest)
     }
 
-    static func sha256(of url: URL) throws -> String {
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ioError("cannot read", url.path) }
-        defer { close(fd) }
-        var hasher = SHA256()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let count = Foundation.read(fd, buffer.baseAddress, chunkSize)
-            if count < 0 { if errno == EINTR { continue }; throw ioError("cannot read", url.path) }
-            if count == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-        }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    static func trimmingTrailingSlashes(_ path: String) -> String {
+        var bytes = Array(path.utf8)
+        while bytes.count > 1 && bytes.last == slash { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
-}
 
-/// Owns a file descriptor shared with a streaming task; closed once.
-final class FileDescriptor: Sendable {
-    let fd: Int32
-    init(_ fd: Int32) { self.fd = fd }
-    func close() { Foundation.close(fd) }
+    static func noSuchKey(_ bucket: String, _ key: String) -> StorageError {
+        StorageError(.noSuchKey, "\(bucket)/\(key) does not exist")
+    }
+
+    /// `mkdir -p` for directories outside any bucket (the root, download folders).
+    static func makePath(_ path: String) throws(StorageError) {
+        if path.isEmpty || isDirectory(path) { return }
+        let parent = Self.parentPath(path)
+        if parent != path { try makePath(parent) }
+        if mkdir(path, 0o777) != 0 && !(errno == EEXIST && isDirectory(path)) {
+            throw ioError("cannot create the folder", path)
+        }
+    }
 }
