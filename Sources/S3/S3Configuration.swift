@@ -1,41 +1,63 @@
 public import Foundation
 public import Storage
 
-/// How to reach one S3-compatible service.
+/// How to reach one S3-compatible service, and how hard to push it.
 public struct S3Configuration: Sendable {
+    /// How a bucket is named in a request.
     public enum AddressingStyle: String, Sendable {
-        /// Path style for IP addresses, `localhost` and bucket names with dots; virtual-hosted otherwise.
+        /// Path style for IP literals and `localhost` (which have no DNS for
+        /// `bucket.host`) and for bucket names with dots (which a TLS
+        /// wildcard certificate cannot cover); virtual-hosted otherwise.
         case auto
-        /// `https://endpoint/bucket/key`
+        /// `https://endpoint/bucket/key` (MinIO, most self-hosted servers).
         case path
-        /// `https://bucket.endpoint/key`
+        /// `https://bucket.endpoint/key` (AWS, B2, R2, Wasabi).
         case virtualHosted = "virtual"
     }
 
+    /// The service's base URL, e.g. `https://s3.us-west-004.backblazeb2.com`
+    /// or `http://127.0.0.1:9000`.
     public var endpoint: URL
+    /// The signing region (`auto` for R2, `us-west-004` for that B2 cluster).
     public var region: String
     public var accessKeyId: String
     public var secretAccessKey: String
     public var sessionToken: String?
     public var addressingStyle: AddressingStyle = .auto
-    /// Plain `http://` to a host other than loopback sends credentials'
-    /// signatures and data unencrypted; it must be asked for.
+    /// Plain `http://` to a host other than this machine sends data (and
+    /// request signatures anyone on the path can replay) unencrypted, so it
+    /// must be asked for explicitly.
     public var allowInsecureHTTP = false
     /// Objects larger than this go up in parts and come down in ranges.
     public var multipartThreshold: Int64 = 64 << 20
-    /// Part size; grown automatically to stay under 10,000 parts.
+    /// Part (and download range) size; grown automatically so an object
+    /// never needs more than 10,000 parts, and never below S3's 5 MiB minimum.
     public var partSize: Int64 = 16 << 20
-    /// Parts (or ranges) of one object in flight at once.
+    /// Parts (uploads) or ranges (downloads) of one object in flight at once.
+    /// Each in-flight upload part is held in memory (read once, hashed once,
+    /// sent), so peak memory per large upload is about `partConcurrency × partSize`.
     public var partConcurrency = 4
     /// Attempts per request, counting the first.
     public var maxAttempts = 5
-    /// Seconds to wait for a connection, and for a response to make progress.
-    /// Keep connections open between requests (HTTP keep-alive). Turn it off
-    /// for servers that mishandle a connection after an early error answer
-    /// (moto's development server does).
+    /// Keep connections open between requests (HTTP keep-alive). Turn it
+    /// off for servers that mishandle a connection after an early error
+    /// answer (moto's development server has been seen to).
     public var reuseConnections = true
+    /// Seconds one request may take to send its whole body and receive the
+    /// response head (a single PUT of up to `multipartThreshold`, or one part).
+    /// Response bodies are governed by `readTimeout` instead, so a long
+    /// download is never cut off while bytes keep arriving.
+    public var requestTimeout: Double = 300
+    /// Seconds to establish a connection (TCP and TLS).
     public var connectTimeout: Double = 10
-    public var readTimeout: Double = 120
+    /// Seconds a connection may stay silent while a response is read.
+    public var readTimeout: Double = 60
+
+    /// Copies of objects above this size use UploadPartCopy (S3's
+    /// CopyObject stops at 5 GiB); lowered only by tests.
+    package var multipartCopyThreshold: Int64 = 5 << 30
+    /// Smallest part of an UploadPartCopy (fewer, larger server-side parts).
+    package var copyPartSize: Int64 = 512 << 20
 
     public init(endpoint: URL, region: String = "us-east-1", accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil) {
         self.endpoint = endpoint
@@ -45,30 +67,46 @@ public struct S3Configuration: Sendable {
         self.sessionToken = sessionToken
     }
 
-    /// Endpoints of well-known services.
+    /// The endpoint of a well-known service.
     ///
     /// - `aws`: `https://s3.REGION.amazonaws.com`
-    /// - `b2`: Backblaze B2's S3 API, `https://s3.REGION.backblazeb2.com` (e.g. region `us-west-004`)
-    /// - `r2`: Cloudflare R2, `https://ACCOUNT.r2.cloudflarestorage.com` (region `auto`)
+    /// - `b2`: Backblaze B2's S3 API, `https://s3.REGION.backblazeb2.com`
+    ///   (region like `us-west-004`; B2's `key_id` / `application_key` are
+    ///   the access key id / secret)
+    /// - `r2`: Cloudflare R2, `https://ACCOUNT.r2.cloudflarestorage.com`
+    ///   (region `auto`; `account` is the Cloudflare account id)
     /// - `wasabi`: `https://s3.REGION.wasabisys.com`
-    /// - `minio`: no public endpoint: give `endpoint:` (path style is used)
+    /// - `minio`: has no public endpoint; set `endpoint` to the server
+    ///   (path style, see ``defaultAddressingStyle(forPreset:)``)
+    ///
+    /// - Throws: `.invalidConfiguration` for an unknown preset, `r2` without
+    ///   an account, or `minio`.
     public static func endpoint(forPreset preset: String, region: String, account: String?) throws(StorageError) -> URL {
         let text: String
-        switch preset {
-        case "aws": text = region == "us-east-1" ? "https://s3.amazonaws.com" : "https://s3.\(region).amazonaws.com"
-        case "b2": text = "https://s3.\(region).backblazeb2.com"
+        switch preset.lowercased() {
+        case "aws", "s3": text = "https://s3.\(region).amazonaws.com"
+        case "b2", "backblaze": text = "https://s3.\(region).backblazeb2.com"
         case "wasabi": text = "https://s3.\(region).wasabisys.com"
-        case "r2":
+        case "r2", "cloudflare":
             guard let account, !account.isEmpty else {
-                throw StorageError(.invalidConfiguration, "preset r2 needs `account` (your Cloudflare account id)")
+                throw StorageError(.invalidConfiguration, "preset r2 needs an account (your Cloudflare account id)", hint: "set `account:` or give `endpoint: https://ACCOUNT.r2.cloudflarestorage.com`")
             }
             text = "https://\(account).r2.cloudflarestorage.com"
         case "minio":
             throw StorageError(.invalidConfiguration, "preset minio has no public endpoint", hint: "set `endpoint:` to your MinIO server, e.g. http://127.0.0.1:9000")
         default:
-            throw StorageError(.invalidConfiguration, "unknown preset \"\(preset)\"", hint: "use aws, b2, r2, wasabi or minio")
+            throw StorageError(.invalidConfiguration, "unknown S3 preset \"\(preset)\"", hint: "use aws, b2, r2, wasabi or minio, or give `endpoint:`")
         }
-        return URL(string: text)!
+        guard let url = URL(string: text), url.host != nil else {
+            throw StorageError(.invalidConfiguration, "preset \(preset) with region \"\(region)\" does not make a valid endpoint", hint: "check the region")
+        }
+        return url
+    }
+
+    /// The addressing style a preset's service expects: path for MinIO,
+    /// automatic otherwise.
+    public static func defaultAddressingStyle(forPreset preset: String) -> AddressingStyle {
+        preset.lowercased() == "minio" ? .path : .auto
     }
 
     /// Whether requests for `bucket` use path style.
@@ -76,20 +114,22 @@ public struct S3Configuration: Sendable {
         switch addressingStyle {
         case .path: return true
         case .virtualHosted: return false
-        case .auto:
-            let host = endpoint.host ?? ""
-            return Self.isLoopbackOrIP(host) || bucket.contains(".")
+        case .auto: return Self.isIPLiteralOrLocalhost(endpoint.host ?? "") || bucket.contains(".")
         }
     }
 
-    static func isLoopbackOrIP(_ host: String) -> Bool {
+    /// IPv4/IPv6 literals and `localhost` names have no per-bucket DNS names.
+    static func isIPLiteralOrLocalhost(_ host: String) -> Bool {
+        let host = host.lowercased()
         if host == "localhost" || host.hasSuffix(".localhost") { return true }
         if host.contains(":") { return true }  // IPv6 literal
-        let parts = host.split(separator: ".")
-        return parts.count == 4 && parts.allSatisfy { UInt8($0) != nil }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && UInt8($0) != nil }
     }
 
+    /// This machine: plain http to it never leaves the host.
     static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host == "localhost" || host.hasSuffix(".localhost") || host.hasPrefix("127.") || host == "::1"
     }
 }

@@ -1,221 +1,200 @@
 public import Foundation
 import AsyncHTTPClient
-import Crypto
+import Logging
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
-public import Storage
-import AsyncHTTPClient
-import NIOHTTP1
-import NIOCore
 import SigV4
+public import Storage
+import Synchronization
 
 extension S3Storage {
+    /// HEAD: metadata, content type, ETag, size, last-modified. A 404 has
+    /// no body to tell a missing key from a missing bucket, so the bucket is
+    /// checked (once per bucket and instance) before answering.
     public func head(bucket: String, key: String) async throws -> ObjectInfo {
-        let call = Call(method: .HEAD, bucket: bucket, key: key)
-        let response = try await withRetries(subject: call.subject) { () -> HTTPClientResponse in
-            let response = try await self.sendOnce(call)
-            switch response.status.code {
-            case 200: return response
-            // HEAD answers have no body: map by status.
-            case 404:
-                // Tell a missing bucket from a missing key.
-                if try await !self.bucketExists(bucket) {
-                    throw StorageError(.noSuchBucket, "bucket \(bucket) does not exist (NoSuchBucket)", hint: "create it first with a create-bucket step, or check the bucket name and endpoint")
-                }
-                throw StorageError(.noSuchKey, "\(bucket)/\(key) does not exist (NoSuchKey)")
-            case let status:
-                throw S3Errors.map(code: Self.codeForStatus(status), status: status, message: nil, subject: call.subject, region: self.configuration.region, headers: response.headers)
-            }
+        let call = Call(method: .HEAD, bucket: bucket, key: key, headers: [("x-amz-checksum-mode", "ENABLED")], operation: "HeadObject")
+        let headers = try await perform(call, accept: [200, 404]) { response -> HTTPHeaders? in
+            response.status.code == 200 ? response.headers : nil
         }
-        return Self.info(key: key, headers: response.headers)
+        guard let headers else {
+            let bucketKnown = knownBuckets.withLock { $0.contains(bucket) }
+            if !bucketKnown, try await !bucketExists(bucket) {
+                throw S3Errors.map(code: "NoSuchBucket", status: 404, message: nil, bucket: bucket, key: nil, region: configuration.region, headers: [:])
+            }
+            throw S3Errors.map(code: "NoSuchKey", status: 404, message: nil, bucket: bucket, key: key, region: configuration.region, headers: [:])
+        }
+        knownBuckets.withLock { _ = $0.insert(bucket) }
+        return Self.info(key: key, headers: headers, size: headers.first(name: "Content-Length").flatMap { Int64($0) } ?? 0)
     }
 
-    static func info(key: String, headers: HTTPHeaders) -> ObjectInfo {
+    /// Object metadata from response headers.
+    static func info(key: String, headers: HTTPHeaders, size: Int64) -> ObjectInfo {
         var metadata: [String: String] = [:]
-        for (name, value) in headers where name.lowercased().hasPrefix("x-amz-meta-") {
-            metadata[String(name.lowercased().dropFirst("x-amz-meta-".count))] = value
+        for (name, value) in headers {
+            let lower = name.lowercased()
+            if lower.hasPrefix("x-amz-meta-") { metadata[String(lower.dropFirst("x-amz-meta-".count))] = value }
         }
-        let etag = headers.first(name: "ETag").map(unquote)
+        let etag = headers.first(name: "ETag").map(S3ListParser.unquote)
         var checksums: [String: String] = [:]
-        if let etag, etag.count == 32, etag.allSatisfy(\.isHexDigit) { checksums["md5"] = etag.lowercased() }
-        if let sha = metadata["sha256"] { checksums["sha256"] = sha }
-        let size = headers.first(name: "Content-Length").flatMap { Int64($0) } ?? 0
+        if let md5 = etagMD5(etag, headers: headers) { checksums["md5"] = md5 }
+        if let (algorithm, value) = ContentHasher.fullObjectChecksum(in: headers) { checksums[algorithm.rawValue] = value }
         return ObjectInfo(key: key, size: size, lastModified: headers.first(name: "Last-Modified").flatMap(S3Dates.parse), etag: etag,
                           contentType: headers.first(name: "Content-Type"), metadata: metadata, checksums: checksums)
     }
 
+    /// The MD5 an ETag stands for: a single-part upload not encrypted with
+    /// KMS or a customer key (whose ETags are not the content's MD5).
+    static func etagMD5(_ etag: String?, headers: HTTPHeaders) -> String? {
+        if let encryption = headers.first(name: "x-amz-server-side-encryption"), encryption.lowercased().hasPrefix("aws:kms") { return nil }
+        if headers.contains(name: "x-amz-server-side-encryption-customer-algorithm") { return nil }
+        return S3ListParser.plainMD5(etag)
+    }
+
+    /// Streams the object (or a byte range) with backpressure: bytes are
+    /// pulled from the connection only as fast as the consumer reads. A
+    /// connection that breaks midway is resumed from the next byte (pinned
+    /// to the same ETag), up to `maxAttempts`.
     public func read(bucket: String, key: String, range: Range<Int64>?) async throws -> ObjectByteStream {
-        var call = Call(method: .GET, bucket: bucket, key: key)
-        if let range { call.headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")) }
-        let response = try await send(call, accept: [200, 206])
-        return ObjectByteStream { continuation in
-            let task = Task {
-                do {
-                    for try await buffer in response.body { continuation.yield(Array(buffer.readableBytesView)) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
-    }
-
-    public func download(bucket: String, key: String, to destination: URL) async throws -> TransferResult {
-        try await download(bucket: bucket, key: key, to: destination, known: try await head(bucket: bucket, key: key))
-    }
-
-    /// Downloads with size and ETag from a listing: one request per small object.
-    public func download(bucket: String, key: String, to destination: URL, known info: ObjectInfo) async throws -> TransferResult {
-        let temporary = destination.deletingLastPathComponent().appendingPathComponent(".bucketflow-tmp-\(UInt64.random(in: 0...UInt64.max))")
-        let fd = open(temporary.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StorageError(.io, "cannot write \(temporary.path): \(String(cString: strerror(errno)))") }
-        var renamed = false
-        defer {
-            close(fd)
-            if !renamed { unlink(temporary.path) }
-        }
-        var checksums: [String: String] = [:]
-        var ranged = info.size > configuration.multipartThreshold
-        if ranged {
-            do {
-                try await rangedDownload(bucket: bucket, key: key, info: info, fd: fd)
-            } catch is RangeNotHonoured {
-                ranged = false
-            }
-        }
-        if !ranged {
-            let md5 = try await singleDownload(bucket: bucket, key: key, info: info, fd: fd)
-            checksums["md5"] = md5
-            if let expected = Unquoted.md5(info.etag), expected != md5 {
-                throw StorageError(.checksumMismatch, "\(bucket)/\(key): the downloaded bytes do not match the ETag", hint: "the object changed during the download, or the transfer was corrupted; retry")
-            }
-        }
-        var st = stat()
-        guard fstat(fd, &st) == 0, Int64(st.st_size) == info.size else {
-            throw StorageError(.checksumMismatch, "\(bucket)/\(key): downloaded \(st.st_size) bytes, expected \(info.size)")
-        }
-        guard fsync(fd) == 0, rename(temporary.path, destination.path) == 0 else {
-            throw StorageError(.io, "cannot move the download into place at \(destination.path): \(String(cString: strerror(errno)))")
-        }
-        renamed = true
-        return TransferResult(key: key, bytes: info.size, checksums: checksums, etag: info.etag)
-    }
-
-    /// One GET, streamed into `fd` while hashing; a retry starts over.
-    private func singleDownload(bucket: String, key: String, info: ObjectInfo, fd: Int32) async throws -> String {
-        var request = Call(method: .GET, bucket: bucket, key: key)
-        if let etag = info.etag { request.headers.append(("If-Match", "\"\(etag)\"")) }
-        let call = request
-        return try await withRetries(subject: call.subject) {
-            let response = try await self.sendOnce(call)
-            guard response.status.code == 200 else { throw await self.error(from: response, call: call) }
-            guard ftruncate(fd, 0) == 0 else { throw StorageError(.io, "cannot write the download: \(String(cString: strerror(errno)))") }
-            var md5 = Insecure.MD5()
-            var offset: Int64 = 0
-            for try await buffer in response.body {
-                try Task.checkCancellation()
-                try buffer.withUnsafeReadableBytes { bytes in
-                    md5.update(bufferPointer: bytes)
-                    try Self.writeAll(fd, bytes, at: offset)
-                }
-                offset += Int64(buffer.readableBytes)
-            }
-            return md5.finalize().map { String(format: "%02x", $0) }.joined()
-        }
-    }
-
-    /// Concurrent ranged GETs, each written at its offset; the ETag pins the
-    /// version so all ranges come from the same object.
-    private func rangedDownload(bucket: String, key: String, info: ObjectInfo, fd: Int32) async throws {
-        guard ftruncate(fd, off_t(info.size)) == 0 else { throw StorageError(.io, "cannot size the download: \(String(cString: strerror(errno)))") }
-        let partSize = max(configuration.partSize, (info.size + 9_999) / 10_000)
-        let ranges = stride(from: Int64(0), to: info.size, by: Int(partSize)).map { $0..<min($0 + partSize, info.size) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var next = 0
-            func add() {
-                let range = ranges[next]
-                next += 1
-                group.addTask {
-                    var request = Call(method: .GET, bucket: bucket, key: key)
-                    request.headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)"))
-                    if let etag = info.etag { request.headers.append(("If-Match", "\"\(etag)\"")) }
-                    let call = request
-                    try await self.withRetries(subject: call.subject) {
-                        let response = try await self.sendOnce(call)
-                        guard response.status.code == 206 || response.status.code == 200 else { throw await self.error(from: response, call: call) }
-                        // Some servers answer a range with 200; accept it only if it is the range.
-                        if let length = response.headers.first(name: "Content-Length").flatMap(Int64.init), length != Int64(range.count) {
-                            throw RangeNotHonoured()
-                        }
-                        var offset = range.lowerBound
-                        for try await buffer in response.body {
-                            try Task.checkCancellation()
-                            try buffer.withUnsafeReadableBytes { try Self.writeAll(fd, $0, at: offset) }
-                            offset += Int64(buffer.readableBytes)
-                        }
-                        guard offset == range.upperBound else {
-                            throw StorageError(.transient, "\(bucket)/\(key): range \(range) ended early", isRetryable: true)
-                        }
-                    }
-                }
-            }
-            for _ in 0..<min(configuration.partConcurrency, ranges.count) { add() }
-            while try await group.next() != nil {
-                if next < ranges.count { add() }
-            }
-        }
-    }
-
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StorageError(.io, "cannot write the download: \(String(cString: strerror(errno)))")
-            }
-            done += n
-        }
-    }
-
-    public func copy(fromBucket: String, fromKey: String, toBucket: String, toKey: String) async throws -> TransferResult {
-        let source = "/\(awsURIEncode(fromBucket, encodeSlash: true))/\(awsURIEncode(fromKey, encodeSlash: false))"
-        let info = try await head(bucket: fromBucket, key: fromKey)
-        if info.size > 5 << 30 {
-            return try await multipartCopy(source: source, info: info, toBucket: toBucket, toKey: toKey)
-        }
-        let call = Call(method: .PUT, bucket: toBucket, key: toKey, headers: [("x-amz-copy-source", source)])
-        let (_, data) = try await sendCollecting(call)
-        // CopyObject can fail after a 200: the error is in the body.
-        let xml = XMLElement.parse(data)
-        if xml?.name == "Error" {
-            throw S3Errors.map(code: xml?.string("Code") ?? "InternalError", status: 200, message: xml?.string("Message"), subject: call.subject, region: configuration.region, headers: [:])
-        }
-        return TransferResult(key: toKey, bytes: info.size, checksums: [:], etag: xml?.string("ETag").map(Self.unquote))
+        if let range, range.isEmpty { return ObjectByteStream { $0.finish() } }
+        let reader = RangeReader(storage: self, bucket: bucket, key: key, start: range?.lowerBound ?? 0, end: range?.upperBound)
+        try await reader.open()
+        return ObjectByteStream(unfolding: { try await reader.next() })
     }
 
     public func delete(bucket: String, keys: [String]) async throws -> [DeleteFailure] {
         var failures: [DeleteFailure] = []
-        for start in stride(from: 0, to: keys.count, by: 1000) {
-            let batch = keys[start..<min(start + 1000, keys.count)]
-            let body = "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>" + batch.map { "<Object><Key>\(xmlEscape($0))</Key></Object>" }.joined() + "</Delete>"
-            let (_, data) = try await sendCollecting(Call(method: .POST, bucket: bucket, query: [("delete", "")], body: .bytes(Array(body.utf8))))
-            for error in XMLElement.parse(data)?.all("Error") ?? [] {
+        // XML 1.0 cannot carry most control characters: such keys go one by one.
+        let (plain, awkward) = keys.reduce(into: ([String](), [String]())) { parts, key in
+            if key.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r" }) { parts.1.append(key) } else { parts.0.append(key) }
+        }
+        for start in stride(from: 0, to: plain.count, by: 1000) {
+            try Task.checkCancellation()
+            let batch = plain[start..<min(start + 1000, plain.count)]
+            var body = "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>"
+            for key in batch { body += "<Object><Key>\(xmlEscape(key))</Key></Object>" }
+            body += "</Delete>"
+            let (_, data) = try await performCollecting(Call(method: .POST, bucket: bucket, query: [("delete", "")], body: .xml(body), operation: "DeleteObjects"))
+            guard let root = S3XMLElement.parse(data), root.name == "DeleteResult" else {
+                throw StorageError(.other, "the service sent an unreadable DeleteObjects answer for bucket \(bucket)")
+            }
+            for error in root.all("Error") {
                 failures.append(DeleteFailure(key: error.string("Key") ?? "", code: error.string("Code") ?? "Error", message: error.string("Message") ?? ""))
+            }
+        }
+        for key in awkward {
+            do {
+                _ = try await performCollecting(Call(method: .DELETE, bucket: bucket, key: key, operation: "DeleteObject"), accept: [200, 204, 404])
+            } catch let error as StorageError {
+                failures.append(DeleteFailure(key: key, code: error.code.rawValue, message: error.message))
             }
         }
         return failures
     }
+
+    /// Server-side copy: CopyObject up to 5 GiB (metadata and content type
+    /// carried over), UploadPartCopy in parts beyond.
+    public func copy(fromBucket: String, fromKey: String, toBucket: String, toKey: String) async throws -> TransferResult {
+        let source = "/\(awsURIEncode(fromBucket, encodeSlash: true))/\(awsURIEncode(fromKey, encodeSlash: false))"
+        let info = try await head(bucket: fromBucket, key: fromKey)
+        if info.size > configuration.multipartCopyThreshold {
+            return try await multipartCopy(source: source, info: info, toBucket: toBucket, toKey: toKey)
+        }
+        let call = Call(method: .PUT, bucket: toBucket, key: toKey, headers: [("x-amz-copy-source", source)], operation: "CopyObject")
+        let data = try await perform(call) { response in
+            let data = Data(buffer: try await response.body.collect(upTo: 1 << 20))
+            // CopyObject can fail after a 200: the error is in the body.
+            if let error = S3ErrorResponse.parse(data) {
+                throw S3Errors.map(code: error.code, status: 200, message: error.message, bucket: toBucket, key: toKey, region: self.configuration.region, headers: response.headers)
+            }
+            return data
+        }
+        let etag = S3XMLElement.parse(data)?.string("ETag").map(S3ListParser.unquote)
+        var checksums: [String: String] = [:]
+        if let md5 = info.checksums["md5"], etag == nil || S3ListParser.plainMD5(etag) == md5 { checksums["md5"] = md5 }
+        return TransferResult(key: toKey, bytes: info.size, checksums: checksums, etag: etag ?? info.etag)
+    }
 }
 
-/// The server sent more than the requested range: download in one piece.
-struct RangeNotHonoured: Error {}
+/// The state behind ``S3Storage/read(bucket:key:range:)``'s stream.
+///
+/// `@unchecked Sendable` is safe here: `AsyncThrowingStream(unfolding:)`
+/// calls `next()` one call at a time (a stream has one consumer), and
+/// `open()` finishes before the stream exists, so the mutable fields are
+/// never touched concurrently.
+final class RangeReader: @unchecked Sendable {
+    let storage: S3Storage
+    let bucket: String
+    let key: String
+    var position: Int64
+    var end: Int64?
+    var etag: String?
+    var iterator: HTTPClientResponse.Body.AsyncIterator?
+    var attempts = 0
 
-enum Unquoted {
-    /// The MD5 an ETag stands for, when it is a single-part ETag.
-    static func md5(_ etag: String?) -> String? {
-        guard let etag, etag.count == 32, etag.allSatisfy(\.isHexDigit) else { return nil }
-        return etag.lowercased()
+    init(storage: S3Storage, bucket: String, key: String, start: Int64, end: Int64?) {
+        self.storage = storage
+        self.bucket = bucket
+        self.key = key
+        self.position = start
+        self.end = end
     }
+
+    /// Sends the GET for the bytes from `position`.
+    func open() async throws {
+        var call = S3Storage.Call(method: .GET, bucket: bucket, key: key, operation: "GetObject")
+        if position > 0 || end != nil {
+            call.headers.append(("Range", "bytes=\(position)-\(end.map { String($0 - 1) } ?? "")"))
+        }
+        if let etag { call.headers.append(("If-Match", "\"\(etag)\"")) }
+        let start = position
+        let (iterator, etag, length) = try await storage.perform(call, accept: [200, 206]) { response in
+            if response.status.code == 200 && start > 0 && response.headers.first(name: "Content-Range")?.hasPrefix("bytes \(start)-") != true {
+                throw StorageError(.notSupported, "the service ignored the byte range asked for \(self.bucket)/\(self.key)")
+            }
+            return (UnsafeTransfer(response.body.makeAsyncIterator()), response.headers.first(name: "ETag").map(S3ListParser.unquote),
+                    response.headers.first(name: "Content-Length").flatMap { Int64($0) })
+        }
+        self.iterator = iterator.value
+        if self.etag == nil { self.etag = etag }
+        // Knowing where the bytes end tells a cut connection from the end.
+        if end == nil, let length { end = start + length }
+    }
+
+    func next() async throws -> [UInt8]? {
+        while true {
+            if let end, position >= end { return nil }
+            do {
+                guard let buffer = try await iterator?.next() else {
+                    if let end, position < end {
+                        throw StorageError(.transient, "\(bucket)/\(key): the connection ended at byte \(position) of \(end)", isRetryable: true)
+                    }
+                    return nil
+                }
+                position += Int64(buffer.readableBytes)
+                attempts = 0
+                return Array(buffer.readableBytesView)
+            } catch {
+                attempts += 1
+                if Task.isCancelled { throw CancellationError() }
+                guard S3RetryPolicy.isRetryable(error), attempts < storage.retryPolicy.maxAttempts else {
+                    throw storage.describe(error, call: S3Storage.Call(method: .GET, bucket: bucket, key: key, operation: "GetObject"), attempts: attempts)
+                }
+                TransferMetrics.current?.recordRetry()
+                try await Task.sleep(for: .milliseconds(Int64(storage.retryPolicy.delay(afterAttempt: attempts) * 1000)))
+                iterator = nil
+                try await open()
+            }
+        }
+    }
+}
+
+/// Carries a value that is not `Sendable` out of the closure that made it,
+/// to the one task that uses it next.
+///
+/// `@unchecked Sendable`: used only to hand a response body iterator from
+/// the retry loop to its single consumer; it is never shared.
+struct UnsafeTransfer<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -1,153 +1,215 @@
 public import Foundation
+import AsyncHTTPClient
 import Crypto
+import Logging
+import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
+import SigV4
 public import Storage
 import Synchronization
-import AsyncHTTPClient
-import NIOHTTP1
-import NIOCore
-import SigV4
 
 extension S3Storage {
-    /// PUT streamed from disk. Content-MD5 (which the server verifies) is
-    /// computed in a read-ahead pass over the file; the body itself is sent
-    /// unsigned (`UNSIGNED-PAYLOAD`), so each byte is hashed exactly once.
+    /// Bodies up to this size are read into memory once, hashed, and sent
+    /// from that same buffer.
+    static let inlineUploadLimit: Int64 = 8 << 20
+
+    /// Uploads `source`, streaming from disk, with a Content-MD5 the server
+    /// verifies on every body.
+    ///
+    /// Content-MD5 is a header, so the digest must exist before the first
+    /// byte is sent. To hash each byte exactly once and read it as few
+    /// times as possible:
+    /// - up to 8 MiB (and each part of a multipart upload): read once into
+    ///   one buffer, hash it, send that buffer (a retry resends it; memory is
+    ///   the body, or `partConcurrency × partSize` for a large object);
+    /// - between 8 MiB and `multipartThreshold`: one hashing pass, then the
+    ///   body streams from disk in 1 MiB chunks (the second read comes from
+    ///   the page cache), so memory stays at one chunk.
+    /// The signature covers `UNSIGNED-PAYLOAD`, so no SHA-256 pass is needed.
     public func upload(from source: URL, bucket: String, key: String, options: PutOptions) async throws -> TransferResult {
-        var st = stat()
-        guard stat(source.path, &st) == 0 else {
-            throw StorageError(.io, "cannot read \(source.path): \(String(cString: strerror(errno)))")
-        }
-        let size = Int64(st.st_size)
-        var headers: [(name: String, value: String)] = [("Content-Type", options.contentType ?? ContentTypes.guess(key))]
+        let file = try SharedFile.openForReading(source.path)
+        let size = try FileIO.size(file)
+        var headers: [(name: String, value: String)] = [("Content-Type", options.contentType ?? Self.contentType(forKey: key))]
         for (name, value) in options.metadata.sorted(by: { $0.key < $1.key }) {
             headers.append(("x-amz-meta-\(name.lowercased())", value))
         }
         if size > configuration.multipartThreshold {
-            return try await multipartUpload(source: source, size: size, bucket: bucket, key: key, headers: headers)
+            return try await multipartUpload(file: file, size: size, bucket: bucket, key: key, headers: headers)
         }
-        let md5 = try await Self.md5(of: source, offset: 0, length: size)
-        var call = Call(method: .PUT, bucket: bucket, key: key, headers: headers, body: .file(source, offset: 0, length: size))
-        call.headers.append(("Content-MD5", Data(md5).base64EncodedString()))
-        let response = try await send(call)
-        let hex = md5.map { String(format: "%02x", $0) }.joined()
-        return TransferResult(key: key, bytes: size, checksums: ["md5": hex], etag: response.headers.first(name: "ETag").map(Self.unquote))
-    }
-
-    /// MD5 of a byte range of a file, read on a Dispatch thread.
-    static func md5(of url: URL, offset: Int64, length: Int64) async throws -> [UInt8] {
-        try await BlockingIO.run { flag in
-            let fd = open(url.path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw StorageError(.io, "cannot read \(url.path): \(String(cString: strerror(errno)))") }
-            defer { close(fd) }
-            var hasher = Insecure.MD5()
-            let size = 1 << 20
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
-            defer { buffer.deallocate() }
-            var position = offset
-            let end = offset + length
-            while position < end {
-                try flag.check()
-                let n = pread(fd, buffer.baseAddress, Int(min(Int64(size), end - position)), off_t(position))
-                if n < 0 { if errno == EINTR { continue }; throw StorageError(.io, "cannot read \(url.path): \(String(cString: strerror(errno)))") }
-                if n == 0 { throw StorageError(.io, "\(url.path) changed size while it was being uploaded") }
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-                position += Int64(n)
+        let md5: [UInt8]
+        var call = Call(method: .PUT, bucket: bucket, key: key, headers: headers, operation: "PutObject")
+        if size <= Self.inlineUploadLimit {
+            let buffer = try await BlockingIO.run { flag in try FileIO.read(file, offset: 0, length: Int(size), cancellation: flag) }
+            md5 = buffer.withUnsafeReadableBytes { Array(Insecure.MD5.hash(data: $0)) }
+            call.body = .bytes(buffer, contentMD5: Data(md5).base64EncodedString())
+        } else {
+            md5 = try await BlockingIO.run { flag in
+                var hasher = Insecure.MD5()
+                try FileIO.scan(file, offset: 0, length: size, cancellation: flag) { hasher.update(bufferPointer: $0) }
+                return Array(hasher.finalize())
             }
-            return Array(hasher.finalize())
+            call.body = .file(file, offset: 0, length: size, contentMD5: Data(md5).base64EncodedString())
         }
+        let hex = ContentHasher.hex(md5)
+        let etag = try await perform(call) { response in
+            _ = try await response.body.collect(upTo: 1 << 20)
+            return response.headers.first(name: "ETag").map(S3ListParser.unquote)
+        }
+        knownBuckets.withLock { _ = $0.insert(bucket) }
+        return TransferResult(key: key, bytes: size, checksums: ["md5": hex], etag: etag)
     }
 
+    /// Folder markers keep S3's conventional type; files guess by extension.
+    static func contentType(forKey key: String) -> String {
+        key.hasSuffix("/") ? "application/x-directory" : ContentTypes.guess(key)
+    }
+
+    /// The part (and download range) size for an object of `size` bytes:
+    /// the configured size, at least S3's 5 MiB minimum, and large enough
+    /// for at most 10,000 parts.
     func partSize(for size: Int64) -> Int64 {
-        // At most 10,000 parts, each at least 5 MiB (S3's minimum).
         max(5 << 20, configuration.partSize, (size + 9_999) / 10_000)
     }
 
-    /// Create, upload parts concurrently (each with its own Content-MD5),
-    /// complete; on any failure or cancellation the upload is aborted so no
-    /// parts are left behind (and billed).
-    func multipartUpload(source: URL, size: Int64, bucket: String, key: String, headers: [(name: String, value: String)]) async throws -> TransferResult {
+    /// CreateMultipartUpload, concurrent UploadPart (each read once into
+    /// memory, with its own Content-MD5), CompleteMultipartUpload. On any
+    /// failure or cancellation the upload is aborted, so no parts are left
+    /// behind to be billed.
+    func multipartUpload(file: SharedFile, size: Int64, bucket: String, key: String, headers: [(name: String, value: String)]) async throws -> TransferResult {
         let uploadID = try await createMultipartUpload(bucket: bucket, key: key, headers: headers)
-        let partSize = partSize(for: size)
-        let ranges = stride(from: Int64(0), to: size, by: Int(partSize)).map { $0..<min($0 + partSize, size) }
         do {
-            var etags = [String](repeating: "", count: ranges.count)
-            try await withThrowingTaskGroup(of: (Int, String).self) { group in
-                var next = 0
-                func add() {
-                    let index = next
-                    let range = ranges[index]
-                    next += 1
-                    group.addTask {
-                        let md5 = try await Self.md5(of: source, offset: range.lowerBound, length: Int64(range.count))
-                        let call = Call(method: .PUT, bucket: bucket, key: key,
-                                        query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
-                                        headers: [("Content-MD5", Data(md5).base64EncodedString())],
-                                        body: .file(source, offset: range.lowerBound, length: Int64(range.count)))
-                        let response = try await self.send(call)
-                        guard let etag = response.headers.first(name: "ETag") else {
-                            throw StorageError(.other, "the service sent no ETag for part \(index + 1) of \(bucket)/\(key)")
-                        }
-                        return (index, etag)
-                    }
+            let partSize = partSize(for: size)
+            let count = Int((size + partSize - 1) / partSize)
+            let buffers = PartBuffers(capacity: Int(partSize), count: configuration.partConcurrency)
+            let parts = try await concurrently(count: count, limit: configuration.partConcurrency) { index -> (etag: String, md5: [UInt8]) in
+                let offset = Int64(index) * partSize
+                let length = Int(min(partSize, size - offset))
+                await buffers.waitUntilAvailable()
+                let buffer = try await BlockingIO.run { flag in
+                    var buffer = buffers.take()
+                    try FileIO.read(file, offset: offset, length: length, into: &buffer, cancellation: flag)
+                    return buffer
                 }
-                for _ in 0..<min(configuration.partConcurrency, ranges.count) { add() }
-                while let (index, etag) = try await group.next() {
-                    etags[index] = etag
-                    if next < ranges.count { add() }
+                let md5 = buffer.withUnsafeReadableBytes { Array(Insecure.MD5.hash(data: $0)) }
+                let etag = try await self.uploadPart(bucket: bucket, key: key, uploadID: uploadID, number: index + 1, buffer: buffer, md5: md5)
+                buffers.give(buffer)
+                guard let etag else {
+                    throw StorageError(.other, "the service sent no ETag for part \(index + 1) of \(bucket)/\(key)")
+                }
+                return (etag, md5)
+            }
+            let etag = try await completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, etags: parts.map(\.etag))
+            // A server that reports the standard multipart ETag lets us
+            // check it assembled exactly the parts we sent.
+            if let etag, Self.multipartETagCount(etag) != nil {
+                let expected = Self.multipartETag(partDigests: parts.map(\.md5))
+                guard etag.lowercased() == expected else {
+                    // Never leave an object with the wrong bytes behind.
+                    _ = try? await delete(bucket: bucket, keys: [key])
+                    throw StorageError(.checksumMismatch, "\(bucket)/\(key): the service assembled an object whose ETag \(etag) is not the parts' \(expected); it was deleted", hint: "upload again")
                 }
             }
-            let body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" + etags.enumerated().map {
-                "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(xmlEscape($0.element))</ETag></Part>"
-            }.joined() + "</CompleteMultipartUpload>"
-            let call = Call(method: .POST, bucket: bucket, key: key, query: [("uploadId", uploadID)], body: .bytes(Array(body.utf8)))
-            let (_, data) = try await sendCollecting(call)
-            let xml = XMLElement.parse(data)
-            if xml?.name == "Error" {
-                throw S3Errors.map(code: xml?.string("Code") ?? "InternalError", status: 200, message: xml?.string("Message"), subject: call.subject, region: configuration.region, headers: [:])
-            }
-            return TransferResult(key: key, bytes: size, checksums: [:], etag: xml?.string("ETag").map(Self.unquote))
+            knownBuckets.withLock { _ = $0.insert(bucket) }
+            return TransferResult(key: key, bytes: size, checksums: [:], etag: etag)
         } catch {
             await abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID)
             throw error
         }
     }
 
-    func createMultipartUpload(bucket: String, key: String, headers: [(name: String, value: String)]) async throws -> String {
-        let (_, data) = try await sendCollecting(Call(method: .POST, bucket: bucket, key: key, query: [("uploads", "")], headers: headers))
-        guard let id = XMLElement.parse(data)?.string("UploadId") else {
-            throw StorageError(.other, "the service did not start a multipart upload for \(bucket)/\(key)")
+    /// UploadPart from memory; the request (and its hold on `buffer`) is
+    /// gone when this returns, so the buffer can be reused without a copy.
+    private func uploadPart(bucket: String, key: String, uploadID: String, number: Int, buffer: ByteBuffer, md5: [UInt8]) async throws -> String? {
+        let call = Call(method: .PUT, bucket: bucket, key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                        body: .bytes(buffer, contentMD5: Data(md5).base64EncodedString()), operation: "UploadPart")
+        return try await perform(call) { response in
+            _ = try await response.body.collect(upTo: 1 << 20)
+            return response.headers.first(name: "ETag")
         }
-        return id
     }
 
-    /// Aborts even when the calling task was cancelled (a detached task is not).
-    func abortMultipartUpload(bucket: String, key: String, uploadID: String) async {
-        let call = Call(method: .DELETE, bucket: bucket, key: key, query: [("uploadId", uploadID)])
-        let aborted = await Task.detached {
-            (try? await self.send(call, accept: [200, 204, 404])) != nil
-        }.value
-        abortedUploads.withLock { $0.append(AbortRecord(uploadID: uploadID, succeeded: aborted)) }
-    }
-
-    /// Server-side copy of objects above 5 GiB with UploadPartCopy.
-    func multipartCopy(source: String, info: ObjectInfo, toBucket: String, toKey: String) async throws -> TransferResult {
-        var headers: [(name: String, value: String)] = []
-        if let type = info.contentType { headers.append(("Content-Type", type)) }
-        let uploadID = try await createMultipartUpload(bucket: toBucket, key: toKey, headers: headers)
-        let partSize = max(partSize(for: info.size), 512 << 20)
-        let ranges = stride(from: Int64(0), to: info.size, by: Int(partSize)).map { $0..<min($0 + partSize, info.size) }
-        do {
-            var etags: [String] = []
-            for (index, range) in ranges.enumerated() {
-                let call = Call(method: .PUT, bucket: toBucket, key: toKey, query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
-                                headers: [("x-amz-copy-source", source), ("x-amz-copy-source-range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")])
-                let (_, data) = try await sendCollecting(call)
-                guard let etag = XMLElement.parse(data)?.string("ETag") else { throw StorageError(.other, "UploadPartCopy returned no ETag for part \(index + 1)") }
-                etags.append(etag)
+    /// Starts a multipart upload. It runs to its end even if the calling
+    /// task is cancelled meanwhile, so an upload the server created is
+    /// never lost track of; the caller then aborts it.
+    func createMultipartUpload(bucket: String, key: String, headers: [(name: String, value: String)]) async throws -> String {
+        let metrics = TransferMetrics.current
+        let call = Call(method: .POST, bucket: bucket, key: key, query: [("uploads", "")], headers: headers, operation: "CreateMultipartUpload")
+        let uploadID = try await Task.detached {
+            try await TransferMetrics.$current.withValue(metrics) {
+                let (_, data) = try await self.performCollecting(call)
+                guard let id = S3XMLElement.parse(data)?.string("UploadId"), !id.isEmpty else {
+                    throw StorageError(.other, "the service did not start a multipart upload for \(bucket)/\(key)")
+                }
+                return id
             }
-            let body = "<CompleteMultipartUpload>" + etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(xmlEscape($0.element))</ETag></Part>" }.joined() + "</CompleteMultipartUpload>"
-            let (_, data) = try await sendCollecting(Call(method: .POST, bucket: toBucket, key: toKey, query: [("uploadId", uploadID)], body: .bytes(Array(body.utf8))))
-            return TransferResult(key: toKey, bytes: info.size, etag: XMLElement.parse(data)?.string("ETag").map(Self.unquote))
+        }.value
+        if Task.isCancelled {
+            await abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID)
+            throw CancellationError()
+        }
+        return uploadID
+    }
+
+    /// CompleteMultipartUpload; its failures can come in a 200 answer.
+    func completeMultipartUpload(bucket: String, key: String, uploadID: String, etags: [String]) async throws -> String? {
+        var body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        for (index, etag) in etags.enumerated() {
+            body += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(xmlEscape(etag))</ETag></Part>"
+        }
+        body += "</CompleteMultipartUpload>"
+        let call = Call(method: .POST, bucket: bucket, key: key, query: [("uploadId", uploadID)], body: .xml(body), operation: "CompleteMultipartUpload")
+        let data = try await perform(call) { response in
+            let data = Data(buffer: try await response.body.collect(upTo: 1 << 20))
+            if let error = S3ErrorResponse.parse(data) {
+                throw S3Errors.map(code: error.code, status: 200, message: error.message, bucket: bucket, key: key, region: self.configuration.region, headers: response.headers)
+            }
+            return data
+        }
+        return S3XMLElement.parse(data)?.string("ETag").map(S3ListParser.unquote)
+    }
+
+    /// AbortMultipartUpload, in a task of its own so that it runs even when
+    /// the caller was cancelled. Failures are recorded, not thrown: the
+    /// original error is what the user needs to see.
+    func abortMultipartUpload(bucket: String, key: String, uploadID: String) async {
+        let metrics = TransferMetrics.current
+        let call = Call(method: .DELETE, bucket: bucket, key: key, query: [("uploadId", uploadID)], operation: "AbortMultipartUpload")
+        let succeeded = await Task.detached {
+            await TransferMetrics.$current.withValue(metrics) {
+                (try? await self.performCollecting(call, accept: [200, 204, 404])) != nil
+            }
+        }.value
+        if !succeeded {
+            logger.warning("could not abort multipart upload of \(bucket)/\(key); it may linger until a lifecycle rule removes it")
+        }
+        abortedUploads.withLock { $0.append(AbortRecord(key: key, uploadID: uploadID, succeeded: succeeded)) }
+    }
+
+    /// Server-side copy of an object above 5 GiB with concurrent UploadPartCopy.
+    func multipartCopy(source: String, info: ObjectInfo, toBucket: String, toKey: String) async throws -> TransferResult {
+        var headers: [(name: String, value: String)] = [("Content-Type", info.contentType ?? Self.contentType(forKey: toKey))]
+        for (name, value) in info.metadata.sorted(by: { $0.key < $1.key }) { headers.append(("x-amz-meta-\(name)", value)) }
+        let uploadID = try await createMultipartUpload(bucket: toBucket, key: toKey, headers: headers)
+        do {
+            let partSize = max(partSize(for: info.size), configuration.copyPartSize)
+            let count = Int((info.size + partSize - 1) / partSize)
+            let etags = try await concurrently(count: count, limit: configuration.partConcurrency) { index -> String in
+                let start = Int64(index) * partSize
+                let end = min(start + partSize, info.size)
+                var copyHeaders: [(name: String, value: String)] = [("x-amz-copy-source", source), ("x-amz-copy-source-range", "bytes=\(start)-\(end - 1)")]
+                if let etag = info.etag { copyHeaders.append(("x-amz-copy-source-if-match", "\"\(etag)\"")) }
+                let call = Call(method: .PUT, bucket: toBucket, key: toKey, query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
+                                headers: copyHeaders, operation: "UploadPartCopy")
+                let (_, data) = try await self.performCollecting(call)
+                guard let root = S3XMLElement.parse(data), root.name == "CopyPartResult", let etag = root.string("ETag") else {
+                    throw StorageError(.notSupported, "the service did not copy part \(index + 1) of \(toBucket)/\(toKey) (no CopyPartResult): it seems not to support UploadPartCopy",
+                                       hint: "objects over 5 GiB cannot be copied server-side on this service; download and upload instead")
+                }
+                return etag
+            }
+            let etag = try await completeMultipartUpload(bucket: toBucket, key: toKey, uploadID: uploadID, etags: etags)
+            return TransferResult(key: toKey, bytes: info.size, etag: etag)
         } catch {
             await abortMultipartUpload(bucket: toBucket, key: toKey, uploadID: uploadID)
             throw error

@@ -1,0 +1,189 @@
+public import Foundation
+import AsyncHTTPClient
+import Crypto
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+public import Storage
+import Synchronization
+
+extension S3Storage {
+    /// HEAD, then ``download(bucket:key:to:known:)``.
+    public func download(bucket: String, key: String, to destination: URL) async throws -> TransferResult {
+        try await download(bucket: bucket, key: key, to: destination, known: try await head(bucket: bucket, key: key))
+    }
+
+    /// Downloads an object whose size and ETag are known (from a listing or
+    /// a HEAD): one GET up to `multipartThreshold`, else concurrent ranged
+    /// GETs written at their offsets. Bytes land in a `.bucketflow-tmp-*`
+    /// file beside `destination`, renamed over it only once complete and
+    /// verified: against the ETag when it is a plain MD5, else a full-object
+    /// `x-amz-checksum-*` the server sent, else (multipart) the part MD5s
+    /// when the parts line up with ours, and always the size. Every GET
+    /// carries `If-Match` with the known ETag, so all bytes come from one
+    /// version of the object.
+    public func download(bucket: String, key: String, to destination: URL, known info: ObjectInfo) async throws -> TransferResult {
+        let file = try TemporaryDownload(destination: destination)
+        defer { file.discard() }
+        var result: TransferResult?
+        if info.size > configuration.multipartThreshold {
+            do {
+                result = try await rangedDownload(bucket: bucket, key: key, info: info, into: file)
+            } catch is RangeNotHonoured {
+                logger.debug("the service ignores byte ranges; downloading \(bucket)/\(key) in one GET")
+            }
+        }
+        if result == nil {
+            result = try await singleDownload(bucket: bucket, key: key, info: info, into: file)
+        }
+        try Task.checkCancellation()
+        try file.commit()
+        return result!
+    }
+
+    /// The response's ETag, checked against the one the caller knew: a
+    /// server that ignores If-Match must not hand us another version.
+    static func checkVersion(_ headers: HTTPHeaders, known info: ObjectInfo, bucket: String, key: String) throws(StorageError) -> String? {
+        let etag = headers.first(name: "ETag").map(S3ListParser.unquote)
+        if let etag, let known = info.etag, !known.isEmpty, etag.lowercased() != known.lowercased() {
+            throw StorageError(.other, "\(bucket)/\(key) changed after it was listed (ETag \(etag), expected \(known))", hint: "run the step again")
+        }
+        return etag ?? info.etag
+    }
+
+    /// Whether a ranged GET's answer holds exactly `start..<end`. Some
+    /// servers answer 200 with the right Content-Range (accepted); a 200
+    /// without one is the whole object (the range was ignored).
+    static func checkRange(_ response: HTTPClientResponse, start: Int64, end: Int64, bucket: String, key: String) throws {
+        let contentRange = response.headers.first(name: "Content-Range")
+        guard let contentRange else {
+            if response.status.code == 200 { throw RangeNotHonoured() }
+            throw StorageError(.other, "\(bucket)/\(key): the service answered a byte range without Content-Range")
+        }
+        guard contentRange.hasPrefix("bytes \(start)-\(end - 1)/") else {
+            throw StorageError(.other, "\(bucket)/\(key): asked for bytes \(start)-\(end - 1), got \(contentRange)", hint: "the object changed during the download; retry")
+        }
+    }
+
+    /// One GET streamed to the file while one digest runs over it; a retry
+    /// empties the file and starts again.
+    private func singleDownload(bucket: String, key: String, info: ObjectInfo, into file: TemporaryDownload) async throws -> TransferResult {
+        var call = Call(method: .GET, bucket: bucket, key: key, headers: [("x-amz-checksum-mode", "ENABLED")], operation: "GetObject")
+        if let etag = info.etag, !etag.isEmpty { call.headers.append(("If-Match", "\"\(etag)\"")) }
+        return try await perform(call) { response in
+            try file.truncate()
+            let etag = try Self.checkVersion(response.headers, known: info, bucket: bucket, key: key)
+            let expectedMD5 = Self.etagMD5(etag, headers: response.headers)
+            // Hash once: the MD5 when the ETag is one (or nothing better is
+            // offered), else the server's full-object checksum.
+            let checksum = expectedMD5 == nil ? ContentHasher.fullObjectChecksum(in: response.headers) : nil
+            var hasher = ContentHasher(checksum?.0 ?? .md5)
+            let expectedLength = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
+            var offset: Int64 = 0
+            for try await buffer in response.body {
+                try buffer.withUnsafeReadableBytes { bytes throws(StorageError) in
+                    hasher.update(bytes)
+                    try FileIO.write(file.fd, bytes, at: offset, path: file.path)
+                }
+                offset += Int64(buffer.readableBytes)
+            }
+            if let expectedLength, offset != expectedLength {
+                throw StorageError(.transient, "\(bucket)/\(key): the connection ended after \(offset) of \(expectedLength) bytes", isRetryable: true)
+            }
+            let digest = hasher.finalizeHex()
+            if let want = expectedMD5 ?? checksum?.1, want != digest {
+                throw StorageError(.checksumMismatch, "\(bucket)/\(key): the downloaded bytes do not match the \(hasher.algorithm == .md5 ? "ETag's MD5" : "service's \(hasher.algorithm.rawValue)") (got \(digest), expected \(want))",
+                                   hint: "the transfer was corrupted; it was retried and the destination left untouched", isRetryable: true)
+            }
+            return TransferResult(key: key, bytes: offset, checksums: [hasher.algorithm.rawValue: digest], etag: etag)
+        }
+    }
+
+    /// Concurrent ranged GETs, each written at its offset and restarted at
+    /// that offset when retried. When the object's ETag is a multipart one
+    /// with as many parts as our ranges (an object this tool uploaded with
+    /// the same part size), each range's MD5 is computed while it streams
+    /// and the ETag is checked exactly.
+    private func rangedDownload(bucket: String, key: String, info: ObjectInfo, into file: TemporaryDownload) async throws -> TransferResult {
+        try file.truncate(to: info.size)
+        let partSize = partSize(for: info.size)
+        let count = Int((info.size + partSize - 1) / partSize)
+        let etagParts = info.etag.flatMap(Self.multipartETagCount)
+        let hashParts = etagParts == count
+        let digests = try await concurrently(count: count, limit: configuration.partConcurrency) { index -> [UInt8] in
+            let start = Int64(index) * partSize
+            let end = min(start + partSize, info.size)
+            var call = Call(method: .GET, bucket: bucket, key: key, headers: [("Range", "bytes=\(start)-\(end - 1)")], operation: "GetObject")
+            if let etag = info.etag, !etag.isEmpty { call.headers.append(("If-Match", "\"\(etag)\"")) }
+            return try await self.perform(call, accept: [200, 206]) { response in
+                try Self.checkRange(response, start: start, end: end, bucket: bucket, key: key)
+                _ = try Self.checkVersion(response.headers, known: info, bucket: bucket, key: key)
+                var md5 = hashParts ? Insecure.MD5() : nil
+                var offset = start
+                for try await buffer in response.body {
+                    guard offset + Int64(buffer.readableBytes) <= end else {
+                        throw StorageError(.other, "\(bucket)/\(key): the service sent more than the range asked for", hint: "the object changed during the download; retry")
+                    }
+                    try buffer.withUnsafeReadableBytes { bytes throws(StorageError) in
+                        md5?.update(bufferPointer: bytes)
+                        try FileIO.write(file.fd, bytes, at: offset, path: file.path)
+                    }
+                    offset += Int64(buffer.readableBytes)
+                }
+                guard offset == end else {
+                    throw StorageError(.transient, "\(bucket)/\(key): range \(start)-\(end - 1) ended after \(offset - start) bytes", isRetryable: true)
+                }
+                return md5.map { Array($0.finalize()) } ?? []
+            }
+        }
+        guard file.size == info.size else {
+            throw StorageError(.checksumMismatch, "\(bucket)/\(key): downloaded \(file.size) bytes, expected \(info.size)", hint: "retry")
+        }
+        if hashParts, let etag = info.etag {
+            let combined = Self.multipartETag(partDigests: digests)
+            guard combined == etag.lowercased() else {
+                throw StorageError(.checksumMismatch, "\(bucket)/\(key): the downloaded parts do not match the ETag (got \(combined), expected \(etag))",
+                                   hint: "the transfer was corrupted or the object changed; retry")
+            }
+        } else if let (algorithm, expected) = Self.fullObjectChecksum(info) {
+            // A full-object checksum from HEAD: one more pass over the file
+            // (from the page cache), since ranges arrive out of order.
+            let shared = SharedFile(fd: dup(file.fd), path: file.path)
+            let digest = try await BlockingIO.run { flag -> String in
+                var inner = ContentHasher(algorithm)
+                try FileIO.scan(shared, offset: 0, length: info.size, cancellation: flag) { inner.update($0) }
+                return inner.finalizeHex()
+            }
+            guard digest == expected else {
+                throw StorageError(.checksumMismatch, "\(bucket)/\(key): the downloaded bytes do not match the service's \(algorithm.rawValue)", hint: "retry")
+            }
+            return TransferResult(key: key, bytes: info.size, checksums: [algorithm.rawValue: digest], etag: info.etag)
+        }
+        return TransferResult(key: key, bytes: info.size, checksums: [:], etag: info.etag)
+    }
+
+    /// A non-MD5 full-object checksum known for the object (from HEAD).
+    static func fullObjectChecksum(_ info: ObjectInfo) -> (ContentHasher.Algorithm, String)? {
+        for algorithm in ContentHasher.Algorithm.allCases where algorithm != .md5 {
+            if let value = info.checksums[algorithm.rawValue] { return (algorithm, value) }
+        }
+        return nil
+    }
+
+    /// `N` of an ETag `hex-N`.
+    static func multipartETagCount(_ etag: String) -> Int? {
+        guard let dash = etag.lastIndex(of: "-"), S3ListParser.plainMD5(String(etag[..<dash])) != nil else { return nil }
+        return Int(etag[etag.index(after: dash)...])
+    }
+
+    /// S3's multipart ETag: MD5 of the parts' binary MD5s, then `-N`.
+    static func multipartETag(partDigests: [[UInt8]]) -> String {
+        var md5 = Insecure.MD5()
+        for digest in partDigests { md5.update(data: digest) }
+        return ContentHasher.hex(md5.finalize()) + "-\(partDigests.count)"
+    }
+}
+
+/// The service sent a whole object for a byte range: download it in one piece.
+struct RangeNotHonoured: Error {}

@@ -1,0 +1,94 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A loopback HTTP server that answers each request with the next scripted
+/// reply, to make server quirks and broken connections happen on cue (a
+/// body cut off halfway, a range ignored). Not an S3 server: the provider's
+/// behaviour against real servers is the conformance suite's job.
+final class ScriptedHTTPServer: Sendable {
+    enum Reply: Sendable {
+        /// A complete answer.
+        case respond(status: HTTPResponseStatus, headers: [(String, String)], body: [UInt8])
+        /// Announces `body.count + missing` bytes, sends `body`, closes the connection.
+        case cut(status: HTTPResponseStatus = .ok, headers: [(String, String)], body: [UInt8], missing: Int)
+    }
+
+    struct Seen: Sendable {
+        var method: HTTPMethod
+        var uri: String
+        var headers: [(String, String)]
+    }
+
+    /// What the server and its handlers share.
+    final class State: Sendable {
+        let script: Mutex<[Reply]>
+        let requests = Mutex<[Seen]>([])
+        init(_ replies: [Reply]) { script = Mutex(replies) }
+    }
+
+    private let state: State
+    private let channel: any Channel
+
+    var port: Int { channel.localAddress!.port! }
+    var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    init(_ replies: [Reply]) async throws {
+        let state = State(replies)
+        self.state = state
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(Handler(state: state))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    /// The requests answered so far.
+    var seen: [Seen] { state.requests.withLock { $0 } }
+
+    func close() async throws { try await channel.close() }
+
+    private final class Handler: ChannelInboundHandler, @unchecked Sendable {
+        // @unchecked Sendable: NIO calls a handler only on its channel's event loop.
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        let state: State
+        var head: HTTPRequestHead?
+
+        init(state: State) { self.state = state }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head): self.head = head
+            case .body: break
+            case .end:
+                guard let head else { return }
+                state.requests.withLock { $0.append(Seen(method: head.method, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) })) }
+                let reply = state.script.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+                switch reply {
+                case .respond(let status, let headers, let body)?:
+                    var fields = HTTPHeaders(headers)
+                    fields.replaceOrAdd(name: "Content-Length", value: String(body.count))
+                    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: fields))), promise: nil)
+                    if head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil) }
+                    context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                case .cut(let status, let headers, let body, let missing)?:
+                    var fields = HTTPHeaders(headers)
+                    fields.replaceOrAdd(name: "Content-Length", value: String(body.count + missing))
+                    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: fields))), promise: nil)
+                    context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+                    context.close(promise: nil)
+                case nil:
+                    let fields = HTTPHeaders([("Content-Length", "0")])
+                    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .internalServerError, headers: fields))), promise: nil)
+                    context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                }
+            }
+        }
+    }
+}
