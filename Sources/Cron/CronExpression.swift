@@ -1,14 +1,13 @@
-public import Foundation
-
 /// A five-field cron expression (`minute hour day-of-month month
-/// day-of-week`) or a macro (`@hourly`, `@daily`, `@weekly`, `@monthly`,
-/// `@yearly`), and its fire times in a time zone.
+/// day-of-week`) or a macro such as `@daily`, and its fire times in a time zone.
 ///
-/// Semantics follow Vixie cron: names (`jan`, `mon`), ranges, lists, steps;
-/// day-of-week 0 and 7 are Sunday; when both day fields are restricted
-/// (neither starts with `*`), a day matches if *either* matches. Time zone
-/// transitions: see `docs/cron.md` ("Daylight saving time").
+/// The syntax and matching are Vixie cron's (the cron of Debian): names
+/// (`jan`, `mon`), ranges, lists and steps; day-of-week 0 and 7 are Sunday;
+/// when both day fields are restricted (neither starts with `*`) a day
+/// matches if *either* matches. Daylight saving transitions follow ISC cron;
+/// docs/cron.md describes both precisely.
 public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
+    /// The source text, exactly as given.
     public let description: String
     let minute: CronField
     let hour: CronField
@@ -16,148 +15,117 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     let month: CronField
     let dayOfWeek: CronField
 
-    static let macros: [String: String] = [
-        "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
-        "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
+    /// Macros and what they stand for, as in Vixie cron.
+    static let macros: [(name: String, expansion: String)] = [
+        ("@yearly", "0 0 1 1 *"), ("@annually", "0 0 1 1 *"), ("@monthly", "0 0 1 * *"), ("@weekly", "0 0 * * 0"),
+        ("@daily", "0 0 * * *"), ("@midnight", "0 0 * * *"), ("@hourly", "0 * * * *"),
     ]
 
+    /// Parses an expression.
+    ///
+    /// Fields are separated by spaces or tabs; leading and trailing blanks are
+    /// ignored. Names and macros are case-insensitive.
+    ///
+    /// - Parameter text: e.g. `30 2 * * *`, `*/15 9-17 * * mon-fri`, `@daily`.
+    /// - Throws: A ``CronError`` whose message names the field and what it
+    ///   accepts, and whose offset is where the bad field or token starts.
     public init(_ text: String) throws(CronError) {
+        let fields = try Self.parseFields(text)
         description = text
-        var source = text.trimmingCharacters(in: .whitespaces)
-        let leading = text.prefix { $0 == " " || $0 == "\t" }.count
-        if source.hasPrefix("@") {
-            let macro = source.lowercased()
-            if macro == "@reboot" {
-                throw CronError(message: "@reboot has no fire times; use a time-based schedule such as @daily", offset: leading)
+        minute = fields[0]
+        hour = fields[1]
+        dayOfMonth = fields[2]
+        month = fields[3]
+        dayOfWeek = fields[4]
+    }
+
+    /// The five fields of `text`, a macro expanded.
+    static func parseFields(_ text: String) throws(CronError) -> [CronField] {
+        let characters = Array(text)
+        let tokens = Self.tokens(characters)
+        if let first = tokens.first, characters[first].first == "@" {
+            let name = String(characters[first]).lowercased()
+            if name == "@reboot" {
+                throw CronError(
+                    message: "@reboot has no fire times (it means \"when cron starts\"); use a time-based schedule such as @daily or \"0 3 * * *\"",
+                    offset: first.lowerBound)
             }
-            guard let expanded = Self.macros[macro] else {
-                throw CronError(message: "unknown macro \"\(source)\"; use @hourly, @daily, @weekly, @monthly or @yearly", offset: leading)
+            guard let macro = Self.macros.first(where: { $0.name == name }) else {
+                throw CronError(
+                    message: "unknown macro \"\(String(characters[first]))\"; use @hourly, @daily (@midnight), @weekly, @monthly or @yearly (@annually)",
+                    offset: first.lowerBound)
             }
-            source = expanded
+            if tokens.count > 1 {
+                let rest = String(characters[tokens[1].lowerBound..<tokens[tokens.count - 1].upperBound])
+                throw CronError(message: "\(name) stands alone; remove \"\(rest)\"", offset: tokens[1].lowerBound)
+            }
+            return try parseFields(macro.expansion)
         }
-        // Fields with their offsets in the original text.
-        var fields: [(Substring, Int)] = []
-        var index = source.startIndex
-        var offset = text.hasPrefix("@") || text.trimmingCharacters(in: .whitespaces).hasPrefix("@") ? -1 : leading
-        while index < source.endIndex {
-            if source[index] == " " || source[index] == "\t" {
-                index = source.index(after: index)
-                if offset >= 0 { offset += 1 }
+        guard tokens.count == 5 else {
+            throw Self.fieldCountError(tokens)
+        }
+        var fields: [CronField] = []
+        for (kind, range) in zip(CronField.Kind.allCases, tokens) {
+            fields.append(try CronField.parse(characters[range], kind: kind, offset: range.lowerBound))
+        }
+        return fields
+    }
+
+    /// The ranges of the blank-separated tokens.
+    static func tokens(_ characters: [Character]) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        var index = 0
+        while index < characters.count {
+            if characters[index] == " " || characters[index] == "\t" {
+                index += 1
                 continue
             }
             let start = index
-            while index < source.endIndex, source[index] != " ", source[index] != "\t" { index = source.index(after: index) }
-            fields.append((source[start..<index], max(offset, leading)))
-            if offset >= 0 { offset += source.distance(from: start, to: index) }
-        }
-        guard fields.count == 5 else {
-            throw CronError(message: "expected 5 fields (minute hour day-of-month month day-of-week), found \(fields.count)", offset: leading)
-        }
-        minute = try CronField.parse(fields[0].0, kind: .minute, offset: fields[0].1)
-        hour = try CronField.parse(fields[1].0, kind: .hour, offset: fields[1].1)
-        dayOfMonth = try CronField.parse(fields[2].0, kind: .dayOfMonth, offset: fields[2].1)
-        month = try CronField.parse(fields[3].0, kind: .month, offset: fields[3].1)
-        dayOfWeek = try CronField.parse(fields[4].0, kind: .dayOfWeek, offset: fields[4].1)
-    }
-
-    /// Whether this job has a fixed time of day (neither minute nor hour
-    /// starts with `*`); such jobs fire once across a DST change, others
-    /// follow the clock (see docs/cron.md).
-    var isFixedTime: Bool { !minute.isStar && !hour.isStar }
-
-    public static func == (a: CronExpression, b: CronExpression) -> Bool { a.description == b.description }
-    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
-
-    // MARK: Fire times
-
-    /// The first fire time strictly after `date`, or nil if there is none
-    /// within eight years (e.g. `0 0 30 2 *`).
-    public func nextFireDate(after date: Date, in timeZone: TimeZone) -> Date? {
-        let window: TimeInterval = 3 * 3600
-        let nearTransition = timeZone.secondsFromGMT(for: date.addingTimeInterval(-window)) != timeZone.secondsFromGMT(for: date.addingTimeInterval(window))
-        if nearTransition {
-            // Around a fall-back the wall clock repeats an hour: wall times
-            // already passed once may come again. Look at every wall time
-            // near `date` and take the earliest instant after it.
-            var best: Date?
-            var wall = WallTime(date.addingTimeInterval(-window), in: timeZone).addingMinute()
-            let stop = WallTime(date.addingTimeInterval(2 * window), in: timeZone).naiveSeconds
-            while let match = nextMatch(atOrAfter: wall), match.naiveSeconds <= stop {
-                for instant in candidates(for: match, in: timeZone) where instant > date {
-                    if best == nil || instant < best! { best = instant }
-                }
-                wall = match.addingMinute()
-            }
-            if let best { return best }
-        }
-        var wall = WallTime(date, in: timeZone).addingMinute()
-        // Each pass either returns or moves `wall` forward; 8 years of days bounds it.
-        for _ in 0..<(366 * 8 * 2) {
-            guard let match = nextMatch(atOrAfter: wall) else { return nil }
-            let instants = match.instants(in: timeZone)
-            if instants.isEmpty {
-                // Spring-forward gap: this wall time does not exist.
-                // A fixed-time job fires once, at the first instant after the gap.
-                if isFixedTime, let transition = match.gapEnd(in: timeZone), transition > date {
-                    return transition
-                }
-            } else if isFixedTime {
-                // Fall-back repeat: a fixed-time job fires at the first occurrence only.
-                if instants[0] > date { return instants[0] }
-            } else if let first = instants.first(where: { $0 > date }) {
-                return first
-            }
-            wall = match.addingMinute()
-        }
-        return nil
-    }
-
-    /// The instants a matching wall time fires at, by the DST rules.
-    func candidates(for match: WallTime, in timeZone: TimeZone) -> [Date] {
-        let instants = match.instants(in: timeZone)
-        if instants.isEmpty { return isFixedTime ? match.gapEnd(in: timeZone).map { [$0] } ?? [] : [] }
-        return isFixedTime ? [instants[0]] : instants
-    }
-
-    public func nextFireDates(after date: Date, in timeZone: TimeZone, count: Int) -> [Date] {
-        var result: [Date] = []
-        var cursor = date
-        while result.count < count, let next = nextFireDate(after: cursor, in: timeZone) {
-            result.append(next)
-            cursor = next
+            while index < characters.count, characters[index] != " ", characters[index] != "\t" { index += 1 }
+            result.append(start..<index)
         }
         return result
     }
 
-    func dayMatches(_ wall: WallTime) -> Bool {
-        let domMatch = dayOfMonth.contains(wall.day)
-        let dowMatch = dayOfWeek.contains(wall.weekday)
-        if dayOfMonth.isStar || dayOfWeek.isStar { return domMatch && dowMatch }
-        return domMatch || dowMatch
+    static func fieldCountError(_ tokens: [Range<Int>]) -> CronError {
+        let expected = "expected 5 fields (minute hour day-of-month month day-of-week)"
+        if tokens.isEmpty {
+            return CronError(message: "empty cron expression; \(expected) or a macro such as @daily", offset: 0)
+        }
+        if tokens.count < 5 {
+            let missing = CronField.Kind.allCases[tokens.count...].map(\.name).joined(separator: ", ")
+            return CronError(message: "\(expected), found \(tokens.count); missing: \(missing)", offset: tokens[0].lowerBound)
+        }
+        let hint = tokens.count <= 7 ? " (seconds and year fields are not supported)" : ""
+        return CronError(message: "\(expected), found \(tokens.count)\(hint)", offset: tokens[5].lowerBound)
     }
 
-    /// The first wall-clock time >= `start` that the fields allow (no time zone involved).
-    func nextMatch(atOrAfter start: WallTime) -> WallTime? {
-        var wall = start
-        for _ in 0..<(366 * 8) {
-            if !month.contains(wall.month) {
-                wall = wall.firstOfNextMonth()
-                continue
-            }
-            if dayMatches(wall) {
-                var h = wall.hour
-                var m = wall.minute
-                while let hh = hour.next(atOrAfter: h) {
-                    if hh != h { m = 0 }
-                    if let mm = minute.next(atOrAfter: m) {
-                        return WallTime(year: wall.year, month: wall.month, day: wall.day, hour: hh, minute: mm)
-                    }
-                    h = hh + 1
-                    m = 0
-                }
-            }
-            wall = wall.nextDay()
+    // MARK: Matching wall-clock times
+
+    /// Whether the day fields are combined with OR (Vixie cron: both restricted).
+    var daysUseOr: Bool { !dayOfMonth.startsWithStar && !dayOfWeek.startsWithStar }
+
+    /// ISC cron's "wildcard" jobs (minute or hour field starts with `*`):
+    /// they follow the wall clock through daylight saving transitions, while
+    /// fixed-time jobs are made to run exactly once per wall-clock time.
+    var isWildcardTime: Bool { minute.startsWithStar || hour.startsWithStar }
+
+    func dayMatches(year: Int, month: Int, day: Int) -> Bool {
+        let weekday = WallTime(year: year, month: month, day: day).weekday
+        if daysUseOr { return dayOfMonth.contains(day) || dayOfWeek.contains(weekday) }
+        return dayOfMonth.contains(day) && dayOfWeek.contains(weekday)
+    }
+
+    /// Whether some calendar date can ever match. Over a 400-year Gregorian
+    /// cycle every valid date falls on every weekday, so the only dead
+    /// expressions are those whose day-of-month must match and never fits
+    /// an allowed month (`0 0 30 2 *`, `0 0 31 4,6 *`).
+    var canMatchSomeDay: Bool {
+        if daysUseOr { return true }
+        for month in 1...12 where self.month.contains(month) {
+            let longest = month == 2 ? 29 : WallTime.daysIn(year: 2001, month: month)
+            if let day = dayOfMonth.smallest, day <= longest { return true }
         }
-        return nil
+        return false
     }
 }

@@ -1,26 +1,55 @@
 public import Foundation
 
-/// IANA time zones for schedules.
+/// Resolves the `timezone:` of a schedule entry.
 public enum CronTimeZone {
-    /// Resolves an IANA name such as `Europe/Berlin` or `UTC`.
+    /// Resolves an IANA time zone name such as `Europe/Berlin` or `UTC`.
+    ///
+    /// Only IANA names are accepted (`Area/Location`, plus `UTC` and `GMT`):
+    /// abbreviations like `CET` or `PST` are ambiguous or ignore daylight
+    /// saving time, and a schedule should not depend on how a platform
+    /// happens to interpret them.
+    ///
+    /// - Parameter name: The IANA name, exactly as in the tz database (case matters).
+    /// - Returns: The zone.
+    /// - Throws: A ``CronError`` (offset 0) naming the closest known zone when
+    ///   there is one, e.g. `unknown time zone "Europe/Berln"; use an IANA name
+    ///   such as Europe/Berlin`.
     public static func named(_ name: String) throws(CronError) -> TimeZone {
-        if let zone = TimeZone(identifier: name), name.contains("/") || ["UTC", "GMT"].contains(name) || TimeZone.knownTimeZoneIdentifiers.contains(name) {
+        if name == "UTC" || name == "GMT" || name.contains("/") || TimeZone.knownTimeZoneIdentifiers.contains(name),
+           let zone = TimeZone(identifier: name) {
             return zone
         }
-        throw CronError(message: "unknown time zone \"\(name)\"; use an IANA name such as Europe/Berlin, America/New_York or UTC", offset: 0)
+        let example = closestKnownName(to: name) ?? "Europe/Berlin, America/New_York or UTC"
+        throw CronError(message: "unknown time zone \"\(name)\"; use an IANA name such as \(example)", offset: 0)
     }
-}
 
-/// ISO 8601 timestamps with the zone's offset (`2026-11-24T02:30:00+01:00`).
-public enum ISO8601Offset {
-    public static func string(_ date: Date, in timeZone: TimeZone) -> String {
-        let wall = WallTime(date, in: timeZone)
-        let seconds = Int(floor(date.timeIntervalSince1970))
-        let second = ((seconds % 60) + 60) % 60
-        let offset = timeZone.secondsFromGMT(for: date)
-        let sign = offset < 0 ? "-" : "+"
-        let hours = abs(offset) / 3600, minutes = (abs(offset) % 3600) / 60
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d", wall.year, wall.month, wall.day, wall.hour, wall.minute, second)
-            + sign + String(format: "%02d:%02d", hours, minutes)
+    /// The known zone name nearest to a misspelt one, if it is near enough
+    /// to be a likely typo (case differences count as nothing).
+    static func closestKnownName(to name: String) -> String? {
+        let wanted = Array(name.lowercased())
+        guard !wanted.isEmpty else { return nil }
+        var best: (name: String, distance: Int)?
+        for candidate in TimeZone.knownTimeZoneIdentifiers + ["UTC"] {
+            let distance = editDistance(wanted, Array(candidate.lowercased()))
+            if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
+        }
+        guard let best, best.distance <= max(2, wanted.count / 4) else { return nil }
+        return best.name
+    }
+
+    /// Levenshtein distance.
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        var previous = Array(0...b.count)
+        var current = previous
+        for i in 1...a.count {
+            current[0] = i
+            for j in stride(from: 1, through: b.count, by: 1) {
+                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
     }
 }

@@ -1,122 +1,89 @@
-import Foundation
-
-/// A wall-clock minute (what a clock on the wall shows), with calendar
-/// arithmetic that ignores time zones.
-struct WallTime: Sendable, Hashable {
+/// A wall-clock reading (what a clock in the zone shows), without a zone.
+///
+/// Cron fields are matched against wall-clock times; only at the end are
+/// matches mapped to instants, which is where daylight saving time comes in.
+/// "Naive seconds" are the seconds since 1970-01-01 00:00 as if the wall
+/// clock were UTC, a convenient single number for comparing and bounding
+/// wall times.
+struct WallTime: Sendable, Hashable, Comparable {
     var year: Int
     var month: Int
     var day: Int
     var hour: Int
     var minute: Int
+    var second: Int = 0
 
-    init(year: Int, month: Int, day: Int, hour: Int, minute: Int) {
+    init(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0) {
         self.year = year
         self.month = month
         self.day = day
         self.hour = hour
         self.minute = minute
+        self.second = second
     }
 
-    init(_ date: Date, in timeZone: TimeZone) {
-        let seconds = Int64(floor(date.timeIntervalSince1970)) + Int64(timeZone.secondsFromGMT(for: date))
-        let days = Int(floorDiv(seconds, 86_400))
-        let rest = Int(seconds - Int64(days) * 86_400)
+    init(naiveSeconds: Int64) {
+        let days = floorDivision(naiveSeconds, 86_400)
+        let rest = Int(naiveSeconds - days * 86_400)
         (year, month, day) = Self.civil(fromDays: days)
         hour = rest / 3600
-        minute = (rest % 3600) / 60
+        minute = rest % 3600 / 60
+        second = rest % 60
     }
 
-    static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
+    var naiveSeconds: Int64 {
+        Self.days(fromCivil: year, month, day) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+    }
 
-    static func daysIn(_ y: Int, _ m: Int) -> Int {
-        switch m {
-        case 2: return isLeap(y) ? 29 : 28
+    /// 0 = Sunday ... 6 = Saturday.
+    var weekday: Int {
+        // 1970-01-01 was a Thursday.
+        Int((Self.days(fromCivil: year, month, day) % 7 + 11) % 7)
+    }
+
+    static func < (a: WallTime, b: WallTime) -> Bool { a.naiveSeconds < b.naiveSeconds }
+
+    static func isLeapYear(_ year: Int) -> Bool { (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 }
+
+    static func daysIn(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: return isLeapYear(year) ? 29 : 28
         case 4, 6, 9, 11: return 30
         default: return 31
         }
     }
 
-    /// 0 = Sunday.
-    var weekday: Int {
-        let days = Self.days(fromCivil: year, month, day)
-        return Int(((days % 7) + 11) % 7)  // 1970-01-01 was a Thursday (4)
+    // Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian).
+
+    static func days(fromCivil year: Int, _ month: Int, _ day: Int) -> Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = floorDivision(y, 400)
+        let yearOfEra = y - era * 400
+        let shiftedMonth = Int64((month + 9) % 12)
+        let dayOfYear = (153 * shiftedMonth + 2) / 5 + Int64(day) - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 
-    func addingMinute() -> WallTime {
-        var w = self
-        w.minute += 1
-        if w.minute == 60 { w.minute = 0; w.hour += 1 }
-        if w.hour == 24 { return WallTime(year: year, month: month, day: day, hour: 0, minute: 0).nextDay() }
-        return w
-    }
-
-    func nextDay() -> WallTime {
-        if day < Self.daysIn(year, month) { return WallTime(year: year, month: month, day: day + 1, hour: 0, minute: 0) }
-        return firstOfNextMonth()
-    }
-
-    func firstOfNextMonth() -> WallTime {
-        month == 12 ? WallTime(year: year + 1, month: 1, day: 1, hour: 0, minute: 0) : WallTime(year: year, month: month + 1, day: 1, hour: 0, minute: 0)
-    }
-
-    /// Seconds since the epoch if this wall time were UTC.
-    var naiveSeconds: Double {
-        Double(Self.days(fromCivil: year, month, day)) * 86_400 + Double(hour * 3600 + minute * 60)
-    }
-
-    /// The instants at which clocks in `timeZone` show this wall time: none
-    /// in a spring-forward gap, two in a fall-back repeat, else one.
-    func instants(in timeZone: TimeZone) -> [Date] {
-        let naive = naiveSeconds
-        let offsets = Set([-86_400.0, 0, 86_400].map { timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: naive + $0)) })
-        return offsets.compactMap { offset -> Date? in
-            let candidate = Date(timeIntervalSince1970: naive - Double(offset))
-            return timeZone.secondsFromGMT(for: candidate) == offset ? candidate : nil
-        }.sorted()
-    }
-
-    /// For a wall time inside a spring-forward gap: the instant the clocks
-    /// jumped (the first instant after the gap).
-    func gapEnd(in timeZone: TimeZone) -> Date? {
-        let naive = naiveSeconds
-        let before = Double(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: naive - 86_400)))
-        let after = Double(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: naive + 86_400)))
-        guard after > before else { return nil }
-        // The offset is `before` at `low` and `after` at `high`; find the change.
-        var low = naive - after - 1, high = naive - before
-        guard Double(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: low))) == before else { return nil }
-        while high - low > 1 {
-            let mid = floor((low + high) / 2)
-            if Double(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: mid))) == before { low = mid } else { high = mid }
-        }
-        return Date(timeIntervalSince1970: high)
-    }
-
-    // Howard Hinnant's days_from_civil / civil_from_days.
-    static func days(fromCivil y: Int, _ m: Int, _ d: Int) -> Int64 {
-        let y = Int64(m <= 2 ? y - 1 : y)
-        let era = floorDiv(y, 400)
-        let yoe = y - era * 400
-        let mp = Int64((m + 9) % 12)
-        let doy = (153 * mp + 2) / 5 + Int64(d) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civil(fromDays days: Int) -> (Int, Int, Int) {
-        let z = Int64(days) + 719_468
-        let era = floorDiv(z, 146_097)
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return (Int(y), Int(m), Int(d))
+    static func civil(fromDays days: Int64) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = floorDivision(z, 146_097)
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        return (Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0)), Int(month), Int(day))
     }
 }
 
-func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-    a >= 0 ? a / b : -((-a + b - 1) / b)
+func floorDivision(_ a: Int64, _ b: Int64) -> Int64 {
+    let quotient = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? quotient - 1 : quotient
+}
+
+/// The smallest multiple of `unit` that is >= `value`.
+func roundUp(_ value: Int64, toMultipleOf unit: Int64) -> Int64 {
+    -floorDivision(-value, unit) * unit
 }

@@ -1,85 +1,153 @@
 import Foundation
 import Testing
-@testable import Cron
+import Cron
 
+/// Field syntax and day matching, in UTC (daylight saving is in CronDaylightSavingTests).
 struct CronExpressionTests {
-    let utc = TimeZone(identifier: "UTC")!
-
-    func fire(_ expression: String, after: String, count: Int = 3, zone: String = "UTC") throws -> [String] {
-        let tz = try CronTimeZone.named(zone)
-        let formatter = ISO8601DateFormatter()
-        let start = formatter.date(from: after)!
-        return try CronExpression(expression).nextFireDates(after: start, in: tz, count: count).map { ISO8601Offset.string($0, in: tz) }
+    @Test func descriptionIsTheSourceText() throws {
+        #expect(try CronExpression("30 2 * * *").description == "30 2 * * *")
+        #expect(try CronExpression("@Daily").description == "@Daily")
+        #expect(try CronExpression("  0 0 * * *\t").description == "  0 0 * * *\t")
+        #expect(try CronExpression("30 2 * * *") == CronExpression("30 2 * * *"))
+        #expect(try CronExpression("30 2 * * *") != CronExpression("30 2 * * 0-7"))
     }
 
-    @Test(arguments: [
-        ("61 2 * * *", "minute value 61 is out of range 0-59", 0),
-        ("0 24 * * *", "hour value 24 is out of range 0-23", 2),
-        ("0 0 * 13 *", "month value 13 is out of range 1-12", 6),
-        ("0 0 5-1 * *", "day-of-month range 5-1 is reversed; write it from low to high", 4),
-        ("*/0 * * * *", "step must be at least 1 in the minute field", 2),
-        ("0 0 * * funday", "unknown day-of-week name \"funday\"; use sun-sat or numbers", 8),
-        ("0 0 * foo *", "unknown month name \"foo\"; use jan-dec or numbers", 6),
-        ("0 0 * *", "expected 5 fields (minute hour day-of-month month day-of-week), found 4", 0),
-        ("x 0 * * *", "invalid minute value \"x\"", 0),
-        ("0 0 1,,2 * *", "empty item in the day-of-month field", 6),
-        ("@reboot", "@reboot has no fire times; use a time-based schedule such as @daily", 0),
-        ("@fortnightly", "unknown macro \"@fortnightly\"; use @hourly, @daily, @weekly, @monthly or @yearly", 0),
-    ])
-    func errorsSayWhatAndWhere(expression: String, message: String, offset: Int) {
-        #expect(throws: CronError(message: message, offset: offset)) { try CronExpression(expression) }
+    @Test func firesStrictlyAfterTheStart() throws {
+        #expect(try fireTimes("30 2 * * *", after: "2026-11-24T02:30:00Z", count: 2)
+            == ["2026-11-25T02:30:00+00:00", "2026-11-26T02:30:00+00:00"])
+        #expect(try fireTimes("30 2 * * *", after: "2026-11-24T02:29:59Z", count: 1) == ["2026-11-24T02:30:00+00:00"])
+        let justBefore = instant("2026-11-24T02:30:00Z").addingTimeInterval(-0.25)
+        let next = try CronExpression("30 2 * * *").nextFireDate(after: justBefore, in: CronTimeZone.named("UTC"))
+        #expect(next == instant("2026-11-24T02:30:00Z"))
     }
 
-    @Test func namesRangesListsAndSteps() throws {
-        #expect(try fire("15 10 * * MON,wed", after: "2026-11-24T00:00:00Z") == ["2026-11-25T10:15:00+00:00", "2026-11-30T10:15:00+00:00", "2026-12-02T10:15:00+00:00"])
-        #expect(try fire("0 0 1 jan-mar/2 *", after: "2026-11-24T00:00:00Z") == ["2027-01-01T00:00:00+00:00", "2027-03-01T00:00:00+00:00", "2028-01-01T00:00:00+00:00"])
-        #expect(try fire("50/5 * * * *", after: "2026-11-24T00:00:00Z") == ["2026-11-24T00:50:00+00:00", "2026-11-24T00:55:00+00:00", "2026-11-24T01:50:00+00:00"])
-        #expect(try fire("0 0 * * 7", after: "2026-11-24T00:00:00Z", count: 1) == ["2026-11-29T00:00:00+00:00"])
+    @Test func startsFarFromToday() throws {
+        let utc = try CronTimeZone.named("UTC")
+        let daily = try CronExpression("@daily")
+        #expect(daily.nextFireDate(after: Date(timeIntervalSince1970: .nan), in: utc) == nil)
+        #expect(daily.nextFireDate(after: Date(timeIntervalSince1970: .infinity), in: utc) == nil)
+        // distantPast is 0000-12-30 in the proleptic Gregorian calendar used here.
+        #expect(daily.nextFireDate(after: .distantPast, in: utc).map { ISO8601Offset.string($0, in: utc) } == "0000-12-31T00:00:00+00:00")
+        #expect(try fireTimes("0 0 1 1 *", after: "1969-12-31T12:00:00Z", count: 1) == ["1970-01-01T00:00:00+00:00"])
     }
 
-    @Test func dayOfMonthOrDayOfWeekWhenBothAreRestricted() throws {
-        // The 13th, or any Friday (Vixie cron's OR rule).
-        #expect(try fire("0 6 13 * fri", after: "2026-11-24T00:00:00Z", count: 4) == [
-            "2026-11-27T06:00:00+00:00", "2026-12-04T06:00:00+00:00", "2026-12-11T06:00:00+00:00", "2026-12-13T06:00:00+00:00",
-        ])
-        // With a star in either field, both must match: only Friday the 13th.
-        #expect(try fire("0 6 13 * */1", after: "2026-11-24T00:00:00Z", count: 1) == ["2026-12-13T06:00:00+00:00"])
-        #expect(try fire("0 6 * * fri", after: "2026-11-24T00:00:00Z", count: 1) == ["2026-11-27T06:00:00+00:00"])
+    @Test func everyMinute() throws {
+        #expect(try fireTimes("* * * * *", after: "2026-12-31T23:58:30Z", count: 3)
+            == ["2026-12-31T23:59:00+00:00", "2027-01-01T00:00:00+00:00", "2027-01-01T00:01:00+00:00"])
+    }
+
+    @Test func macrosEqualTheirExpansions() throws {
+        let macros = [
+            "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
+            "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
+        ]
+        for (macro, expansion) in macros {
+            for spelling in [macro, macro.uppercased(), " \(macro) "] {
+                #expect(try fireTimes(spelling, after: "2026-02-27T13:17:00Z") == fireTimes(expansion, after: "2026-02-27T13:17:00Z"), "\(spelling)")
+            }
+        }
+        #expect(try fireTimes("@weekly", after: "2026-11-24T00:00:00Z", count: 2) == ["2026-11-29T00:00:00+00:00", "2026-12-06T00:00:00+00:00"])
+        #expect(try fireTimes("@yearly", after: "2026-11-24T00:00:00Z", count: 1) == ["2027-01-01T00:00:00+00:00"])
+    }
+
+    @Test func namesAreCaseInsensitiveAndWorkInRanges() throws {
+        let start = "2026-01-01T00:00:00Z"
+        #expect(try fireTimes("0 9 * JAN-Mar mon-FRI", after: start, count: 40) == fireTimes("0 9 * 1-3 1-5", after: start, count: 40))
+        #expect(try fireTimes("0 9 * * sun", after: start) == fireTimes("0 9 * * 0", after: start))
+        #expect(try fireTimes("0 9 1 feb,Aug *", after: start, count: 2) == ["2026-02-01T09:00:00+00:00", "2026-08-01T09:00:00+00:00"])
+    }
+
+    @Test func sundayIsZeroAndSeven() throws {
+        let start = "2026-11-24T00:00:00Z"  // a Tuesday
+        #expect(try fireTimes("0 0 * * 7", after: start) == fireTimes("0 0 * * 0", after: start))
+        #expect(try fireTimes("0 0 * * 5-7", after: start, count: 3)
+            == ["2026-11-27T00:00:00+00:00", "2026-11-28T00:00:00+00:00", "2026-11-29T00:00:00+00:00"])
+        #expect(try fireTimes("0 0 * * sat-7", after: start, count: 2) == ["2026-11-28T00:00:00+00:00", "2026-11-29T00:00:00+00:00"])
+    }
+
+    @Test func steps() throws {
+        let start = "2026-11-24T10:00:00Z"
+        #expect(try fireTimes("*/20 * * * *", after: start, count: 4)
+            == ["2026-11-24T10:20:00+00:00", "2026-11-24T10:40:00+00:00", "2026-11-24T11:00:00+00:00", "2026-11-24T11:20:00+00:00"])
+        // a-b/n
+        #expect(try fireTimes("10-30/10 12 * * *", after: start, count: 4)
+            == ["2026-11-24T12:10:00+00:00", "2026-11-24T12:20:00+00:00", "2026-11-24T12:30:00+00:00", "2026-11-25T12:10:00+00:00"])
+        // a/n runs to the end of the range: 45, 50, 55, then the next hour.
+        #expect(try fireTimes("45/5 * * * *", after: start, count: 4)
+            == ["2026-11-24T10:45:00+00:00", "2026-11-24T10:50:00+00:00", "2026-11-24T10:55:00+00:00", "2026-11-24T11:45:00+00:00"])
+        // Day-of-week a/n ends on Saturday: Monday, Wednesday, Friday.
+        #expect(try fireTimes("0 0 * * 1/2", after: start, count: 4)
+            == ["2026-11-25T00:00:00+00:00", "2026-11-27T00:00:00+00:00", "2026-11-30T00:00:00+00:00", "2026-12-02T00:00:00+00:00"])
+        // A step larger than the range leaves only its start.
+        #expect(try fireTimes("*/90 * * * *", after: start, count: 2) == ["2026-11-24T11:00:00+00:00", "2026-11-24T12:00:00+00:00"])
+        // Lists mix all forms.
+        #expect(try fireTimes("0 1,5-6,20/2 * * *", after: start, count: 5)
+            == ["2026-11-24T20:00:00+00:00", "2026-11-24T22:00:00+00:00", "2026-11-25T01:00:00+00:00", "2026-11-25T05:00:00+00:00", "2026-11-25T06:00:00+00:00"])
     }
 
     @Test func leapDaysAndMonthEnds() throws {
-        #expect(try fire("0 0 29 2 *", after: "2026-11-24T00:00:00Z", count: 2) == ["2028-02-29T00:00:00+00:00", "2032-02-29T00:00:00+00:00"])
-        #expect(try fire("0 12 31 * *", after: "2026-11-24T00:00:00Z", count: 2) == ["2026-12-31T12:00:00+00:00", "2027-01-31T12:00:00+00:00"])
+        #expect(try fireTimes("0 0 29 2 *", after: "2026-01-01T00:00:00Z", count: 3)
+            == ["2028-02-29T00:00:00+00:00", "2032-02-29T00:00:00+00:00", "2036-02-29T00:00:00+00:00"])
+        // 2100 is not a leap year.
+        #expect(try fireTimes("0 0 29 2 *", after: "2097-01-01T00:00:00Z", count: 2)
+            == ["2104-02-29T00:00:00+00:00", "2108-02-29T00:00:00+00:00"])
+        // The 31st only exists in seven months.
+        #expect(try fireTimes("0 0 31 * *", after: "2026-03-31T00:00:00Z", count: 3)
+            == ["2026-05-31T00:00:00+00:00", "2026-07-31T00:00:00+00:00", "2026-08-31T00:00:00+00:00"])
+        #expect(try fireTimes("0 0 30 * *", after: "2026-01-30T00:00:00Z", count: 2) == ["2026-03-30T00:00:00+00:00", "2026-04-30T00:00:00+00:00"])
     }
 
-    @Test func expressionsThatNeverFireReturnNothingQuickly() throws {
-        let start = Date()
-        #expect(try CronExpression("0 0 30 2 *").nextFireDate(after: Date(), in: utc) == nil)
-        #expect(Date().timeIntervalSince(start) < 5)
+    @Test func dayFieldsCombineWithOrWhenBothAreRestricted() throws {
+        // Every 13th and every Friday (Vixie cron), not only Friday the 13th.
+        #expect(try fireTimes("0 6 13 * fri", after: "2026-11-01T00:00:00Z", count: 4)
+            == ["2026-11-06T06:00:00+00:00", "2026-11-13T06:00:00+00:00", "2026-11-20T06:00:00+00:00", "2026-11-27T06:00:00+00:00"])
+        #expect(try fireTimes("0 6 12 * fri", after: "2026-11-01T00:00:00Z", count: 3)
+            == ["2026-11-06T06:00:00+00:00", "2026-11-12T06:00:00+00:00", "2026-11-13T06:00:00+00:00"])
     }
 
-    @Test func macros() throws {
-        #expect(try fire("@hourly", after: "2026-11-24T10:20:00Z", count: 2) == ["2026-11-24T11:00:00+00:00", "2026-11-24T12:00:00+00:00"])
-        #expect(try fire("@weekly", after: "2026-11-24T10:20:00Z", count: 1) == ["2026-11-29T00:00:00+00:00"])
-        #expect(try fire("@yearly", after: "2026-11-24T10:20:00Z", count: 1) == ["2027-01-01T00:00:00+00:00"])
+    @Test func dayFieldsCombineWithAndWhenEitherStartsWithStar() throws {
+        // Day-of-month */2 counts as unrestricted: odd days that are Mondays.
+        #expect(try fireTimes("0 0 */2 * mon", after: "2026-11-01T00:00:00Z", count: 3)
+            == ["2026-11-09T00:00:00+00:00", "2026-11-23T00:00:00+00:00", "2026-12-07T00:00:00+00:00"])
+        // Day-of-week */6 = {0, 6}: the first of the month on a weekend.
+        #expect(try fireTimes("0 0 1 * */6", after: "2026-01-01T00:00:00Z", count: 3)
+            == ["2026-02-01T00:00:00+00:00", "2026-03-01T00:00:00+00:00", "2026-08-01T00:00:00+00:00"])
+        #expect(try fireTimes("0 0 * * fri", after: "2026-11-01T00:00:00Z", count: 1) == ["2026-11-06T00:00:00+00:00"])
     }
 
-    @Test func daylightSavingTimeFollowsTheDocumentedRules() throws {
-        // Berlin springs forward at 02:00 on 2026-03-29: a 02:30 job runs once, at 03:00.
-        #expect(try fire("30 2 * * *", after: "2026-03-28T12:00:00Z", count: 2, zone: "Europe/Berlin") == ["2026-03-29T03:00:00+02:00", "2026-03-30T02:30:00+02:00"])
-        // A wildcard job has no times in the missing hour.
-        #expect(try fire("*/30 * * * *", after: "2026-03-29T00:40:00Z", count: 2, zone: "Europe/Berlin") == ["2026-03-29T03:00:00+02:00", "2026-03-29T03:30:00+02:00"])
-        // Berlin falls back at 03:00 on 2026-10-25: a 02:30 job runs once, at the first 02:30.
-        #expect(try fire("30 2 * * *", after: "2026-10-24T12:00:00Z", count: 2, zone: "Europe/Berlin") == ["2026-10-25T02:30:00+02:00", "2026-10-26T02:30:00+01:00"])
-        // A wildcard job runs in both passes of the repeated hour.
-        #expect(try fire("30 * * * *", after: "2026-10-24T23:00:00Z", count: 4, zone: "Europe/Berlin") == ["2026-10-25T01:30:00+02:00", "2026-10-25T02:30:00+02:00", "2026-10-25T02:30:00+01:00", "2026-10-25T03:30:00+01:00"])
+    @Test func nextFireDatesReturnsExactlyCountIncreasingTimes() throws {
+        let expression = try CronExpression("*/7 9-17 * * mon-fri")
+        let zone = try CronTimeZone.named("Europe/Berlin")
+        let start = instant("2026-11-24T02:30:00+01:00")
+        #expect(expression.nextFireDates(after: start, in: zone, count: 0).isEmpty)
+        let dates = expression.nextFireDates(after: start, in: zone, count: 500)
+        #expect(dates.count == 500)
+        #expect(zip(dates, dates.dropFirst()).allSatisfy { $0 < $1 })
+        #expect(dates.first.map { ISO8601Offset.string($0, in: zone) } == "2026-11-24T09:00:00+01:00")
+        // Each date is the next fire time after the previous one.
+        #expect(expression.nextFireDate(after: dates[41], in: zone) == dates[42])
     }
 
-    @Test func timeZonesAndOffsets() throws {
-        #expect(throws: CronError(message: "unknown time zone \"Europe/Berln\"; use an IANA name such as Europe/Berlin, America/New_York or UTC", offset: 0)) {
-            try CronTimeZone.named("Europe/Berln")
+    @Test func expressionWithoutFireTimesReturnsNilQuickly() throws {
+        let zone = try CronTimeZone.named("Europe/Berlin")
+        let clock = ContinuousClock()
+        let started = clock.now
+        for text in ["0 0 30 2 *", "0 0 31 4,6,9,11 *", "0 0 30-31 feb *", "0 0 31 2 */2"] {
+            let expression = try CronExpression(text)
+            #expect(expression.nextFireDate(after: instant("2026-01-01T00:00:00Z"), in: zone) == nil, "\(text)")
+            #expect(expression.nextFireDates(after: instant("2026-01-01T00:00:00Z"), in: zone, count: 3).isEmpty)
         }
-        #expect(try fire("0 9 * * *", after: "2026-11-24T00:00:00Z", count: 1, zone: "Asia/Kolkata") == ["2026-11-24T09:00:00+05:30"])
-        #expect(try fire("0 9 * * *", after: "2026-11-24T00:00:00Z", count: 1, zone: "America/St_Johns") == ["2026-11-24T09:00:00-03:30"])
+        let elapsed = clock.now - started
+        #expect(elapsed < .milliseconds(100))
+    }
+
+    @Test func rareExpressionsAreFoundWithoutScanning() throws {
+        // Day-of-week */7 starts with * (AND rule): February 29th on a Sunday, 28 years after 2100.
+        let clock = ContinuousClock()
+        let started = clock.now
+        let times = try fireTimes("0 0 29 2 */7", after: "2100-01-01T00:00:00Z", count: 2)
+        let elapsed = clock.now - started
+        #expect(times == ["2128-02-29T00:00:00+00:00", "2156-02-29T00:00:00+00:00"])
+        #expect(elapsed < .milliseconds(200))
     }
 }
