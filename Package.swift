@@ -59,13 +59,13 @@ let package = Package(
         .target(name: "Scheduler"),
         // Runs a validated workflow: actions, retries, cancellation, report.
         .target(name: "Executor", dependencies: [
-            "Workflow", "Scheduler", "Storage", "Credentials", "S3",
+            "Workflow", "Scheduler", "Storage", "Credentials", "S3", "YAML",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Command-line front end; the executable only calls into it.
         .target(name: "BucketflowCLI", dependencies: [
-            "Executor", "Workflow", "Cron",
+            "Executor", "Workflow", "Cron", "Storage", "Scheduler",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "YAML"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
-        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Workflow", "Storage"]),
+        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Workflow", "Storage", "Scheduler"]),
         .testTarget(name: "CLITests", dependencies: ["BucketflowCLI"]),
     ]
 )

@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+import Executor
 
 /// `bucketflow`: runs declarative YAML workflows against object storage.
 public struct BucketflowCommand: AsyncParsableCommand {
@@ -23,16 +24,40 @@ public struct BucketflowCommand: AsyncParsableCommand {
 }
 
 public enum BucketflowVersion {
-    public static let current = "0.1.0"
+    public static let current = BucketflowInfo.version
 }
 
 /// The executable's entry point, so the executable itself stays one line.
 public enum BucketflowMain {
     public static func main() async {
-        await BucketflowCommand.main()
+        await run(CommandLine.arguments.dropFirst().map { $0 })
         // Exit explicitly: with Dispatch signal sources in play, returning
         // from an async main can leave the process parked in Dispatch's
         // main-thread loop instead of exiting.
         exit(EXIT_SUCCESS)
+    }
+
+    /// Parses and runs, mapping argument-parser's usage errors (its exit code
+    /// 64, EX_USAGE) to the documented 2, like invalid workflows. With
+    /// `plan --detailed-exitcode`, a usage error is 1 (Terraform's "error").
+    static func run(_ arguments: [String]) async {
+        do {
+            var command = try BucketflowCommand.parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = BucketflowCommand.exitCode(for: error)
+            if code == .validationFailure {
+                // Print argument-parser's own message and usage, then exit 2.
+                let message = BucketflowCommand.fullMessage(for: error)
+                if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+                let detailed = arguments.first == "plan" && arguments.contains("--detailed-exitcode")
+                exit(detailed ? 1 : 2)
+            }
+            BucketflowCommand.exit(withError: error)
+        }
     }
 }

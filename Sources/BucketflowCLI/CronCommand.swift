@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Executor
 import Workflow
+import Storage
 
 struct CronCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,10 +11,18 @@ struct CronCommand: ParsableCommand {
         discussion: """
             For users who prefer the system cron: prints one line per schedule entry with \
             the absolute paths of this binary and of the workflow, output appended to a log \
-            file under the state directory. Add them with `crontab -e`. A schedule in a time \
-            zone other than the machine's is preceded by CRON_TZ=ZONE, which cronie and \
-            systemd-cron honour; Debian's cron does not, so there use the machine's zone or \
-            `bucketflow schedule`.
+            file under the state directory. Add them with `crontab -e`.
+
+            Cron runs jobs with a bare environment (no BUCKETFLOW_* variables, maybe another \
+            HOME), so each line carries every setting this invocation resolved: \
+            BUCKETFLOW_STATE_DIR (history, locks, logs), --data-dir (credentials under \
+            data://) and USER (data://.my), as absolute values. The run under cron then reads \
+            the same credentials and lands in the same history as `bucketflow history` here.
+
+            A schedule in a time zone other than the machine's is preceded by CRON_TZ=ZONE \
+            (cronie and systemd-cron honour it; Debian's cron does not, so there use the \
+            machine's zone or `bucketflow schedule`), and followed by CRON_TZ=LOCAL, so the \
+            zone never leaks into the crontab entries after it.
             """)
 
     @Argument(help: "The workflow file.", completion: .file(extensions: ["yaml", "yml"]))
@@ -34,16 +43,23 @@ struct CronCommand: ParsableCommand {
         }
         let environment = ProcessInfo.processInfo.environment
         let absolute = URL(fileURLWithPath: file).standardizedFileURL.path
-        let slug = StateDirectory.slug(workflowName: workflow.name, absolutePath: absolute)
-        let log = StateDirectory.resolve(environment: environment).appendingPathComponent("logs").appendingPathComponent("\(slug).log").path
+        let options = RunOptions(dataDirectory: dataDir.map { URL(fileURLWithPath: $0).standardizedFileURL } ?? DataArea.defaultRoot(environment: environment),
+                                 userName: DataArea.currentUserName(environment: environment))
+        var probe = options
+        probe.environment = environment
+        let session = RunSession(workflow: workflow, options: probe, events: NullEventSink(), reportPath: nil, keep: nil)
+        let state = session.stateDirectory.standardizedFileURL.path
+        let log = URL(fileURLWithPath: state).appendingPathComponent("logs").appendingPathComponent("\(session.slug).log").path
         let local = TimeZone.current.identifier
-        var command = "\(shellQuote(SelfPath.executable)) run \(shellQuote(absolute))"
-        if let dataDir { command += " --data-dir \(shellQuote(URL(fileURLWithPath: dataDir).standardizedFileURL.path))" }
+        let settings = "BUCKETFLOW_STATE_DIR=\(shellQuote(state)) USER=\(shellQuote(options.userName))"
+        let command = "\(settings) \(shellQuote(SelfPath.executable)) run \(shellQuote(absolute)) --data-dir \(shellQuote(options.dataDirectory.path))"
         Console.out("# bucketflow: \(workflow.name) (\(absolute)); create the log directory first: mkdir -p \(shellQuote((log as NSString).deletingLastPathComponent))")
         for schedule in workflow.schedules {
             let zoneNeeded = schedule.timeZone != local && !(["UTC", "Etc/UTC", "GMT"].contains(schedule.timeZone) && ["UTC", "Etc/UTC", "GMT"].contains(local))
             if zoneNeeded { Console.out("CRON_TZ=\(schedule.timeZone)") }
             Console.out("\(cronField(schedule.cron)) \(command) >> \(shellQuote(log)) 2>&1")
+            // Back to the machine's zone, so later crontab entries are unaffected.
+            if zoneNeeded { Console.out("CRON_TZ=\(local)") }
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Executor
+import Scheduler
 import Workflow
 
 struct PlanCommand: AsyncParsableCommand {
@@ -8,14 +9,22 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Show what a run would do, in order, without writing anything.",
         discussion: """
-            Resolves every expression it can, expands local globs and, where a storage is \
-            reachable with the credentials available, reads (never writes) remote listings \
-            to show which buckets, folders and objects would be created, uploaded, \
-            downloaded, copied, deleted or skipped as unchanged. Steps are grouped in waves \
-            that can run together. Values only known at run time are shown as such.
+            Resolves every expression it can, expands local globs and reads (never writes) \
+            remote listings to show which buckets, folders and objects would be created, \
+            uploaded, downloaded, copied, deleted or left unchanged. Steps are grouped in \
+            waves that can run together; each step sees what the steps planned before it \
+            would change. Values known only at run time are shown as such.
 
-            --json prints the plan in the run report's schema (steps with status "planned").
-            --detailed-exitcode: 0 nothing to do, 2 changes pending, 1 error.
+            A plan fails closed: a storage that cannot be read (connection refused, DNS, TLS, \
+            rejected credentials) or a step that would fail is an error, never "unknown".
+
+            --json prints the plan in the run report's schema (steps with status "planned", \
+            a "summary" with the counts and changesPending).
+
+            Exit codes: 0 the plan was made, 1 it could not be made completely, 2 invalid \
+            workflow or usage. With --detailed-exitcode (as Terraform): 0 nothing to do, \
+            1 any error (invalid or missing file, bad --var, unreadable remote state), \
+            2 changes pending.
             """)
 
     @OptionGroup var workflowOptions: WorkflowOptions
@@ -23,12 +32,20 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Print the plan as JSON in the run report's schema.")
     var json = false
 
-    @Flag(name: .customLong("detailed-exitcode"), help: "Exit 0 when nothing would change, 2 when changes are pending, 1 on error.")
+    @Flag(name: .customLong("detailed-exitcode"), help: "Exit 0 when nothing would change, 2 when changes are pending, 1 on any error.")
     var detailedExitCode = false
 
     func run() async throws {
-        let workflow = try workflowOptions.loadWorkflow()
-        let options = try workflowOptions.runOptions(for: workflow, dryRun: true)
+        let workflow: Workflow
+        let options: RunOptions
+        do {
+            workflow = try workflowOptions.loadWorkflow()
+            options = try workflowOptions.runOptions(for: workflow, dryRun: true)
+        } catch let code as ExitCode where detailedExitCode && code == ExitCodes.invalid {
+            // Terraform's contract: 2 means "changes pending" only; an invalid
+            // or missing file, or a bad --var, is an error (1).
+            throw ExitCodes.stepFailed
+        }
         throw try await Self.plan(workflow: workflow, options: options, json: json, reportPath: nil, detailedExitCode: detailedExitCode, logFormat: workflowOptions.logFormat)
     }
 
@@ -36,86 +53,55 @@ struct PlanCommand: AsyncParsableCommand {
     ///
     /// - Returns: The exit code to end with.
     static func plan(workflow: Workflow, options: RunOptions, json: Bool, reportPath: String?, detailedExitCode: Bool, logFormat: LogFormat) async throws -> ExitCode {
-        let executor = Executor(workflow: workflow, options: options, events: logFormat == .json && !json ? ConsoleReporter(format: .json, verbose: false) : NullEventSink())
-        let report = await executor.run()
-        if let reportPath {
-            try ReportWriter.write(report, to: URL(fileURLWithPath: reportPath))
+        let events: any EventSink = logFormat == .json && !json ? ConsoleReporter(format: .json, verbose: false) : NullEventSink()
+        let session = RunSession(workflow: workflow, options: options, events: events, reportPath: reportPath.map { URL(fileURLWithPath: $0) }, keep: nil)
+        do { try session.preflight() } catch {
+            Console.error("bucketflow: \(error)")
+            return detailedExitCode ? ExitCodes.stepFailed : ExitCodes.invalid
         }
-        let summary = PlanSummary(report: report)
+        let result = await Interruptible.run { cancellation in await session.run(cancellation: cancellation) }
+        if let message = result.message { Console.error("bucketflow: \(message)") }
+        guard let report = result.report else { return ExitCode(result.exitStatus.rawValue) }
+        let summary = report.summary ?? PlanSummary(report: report)
         if json {
             Console.out(String(decoding: try report.jsonData(), as: UTF8.self).trimmingCharacters(in: .newlines))
         } else if logFormat == .text {
             PlanPrinter.print(report, workflow: workflow, summary: summary)
         }
-        if report.totals.failed > 0 || report.run.status == "failed" { return ExitCodes.stepFailed }
-        if report.run.status == "cancelled" { return ExitCodes.interrupted }
-        if detailedExitCode { return summary.hasChanges ? ExitCode(2) : ExitCodes.success }
-        return ExitCodes.success
-    }
-}
-
-/// Counts of what a plan would change.
-struct PlanSummary {
-    var bucketsToCreate = 0
-    var bucketsToDelete = 0
-    var foldersToCreate = 0
-    var uploads = 0, uploadBytes: Int64 = 0
-    var downloads = 0, downloadBytes: Int64 = 0
-    var copies = 0, copyBytes: Int64 = 0
-    var unchanged = 0
-    var deletes = 0
-
-    init(report: RunReport) {
-        for step in report.steps {
-            for transfer in step.transfers {
-                switch transfer.operation {
-                case "create-bucket": bucketsToCreate += 1
-                case "delete-bucket": bucketsToDelete += 1
-                case "create-folder": foldersToCreate += 1
-                case "upload": uploads += 1; uploadBytes += transfer.bytes
-                case "download": downloads += 1; downloadBytes += transfer.bytes
-                case "copy": copies += 1; copyBytes += transfer.bytes
-                case "skip": unchanged += 1
-                case "delete": deletes += 1
-                default: break
-                }
-            }
+        for step in report.steps where step.status == .failed {
+            if !json && logFormat == .text { continue } // printed in the plan already
+            Console.error("bucketflow: \(step.id): \(step.error?.message ?? "failed") (\(step.error?.code.rawValue ?? "Error"))")
         }
-    }
-
-    var hasChanges: Bool {
-        bucketsToCreate + bucketsToDelete + foldersToCreate + uploads + downloads + copies + deletes > 0
-    }
-
-    var line: String {
-        func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
-        var parts = ["\(plural(bucketsToCreate, "bucket")) to create"]
-        if foldersToCreate > 0 { parts.append("\(plural(foldersToCreate, "folder")) to create") }
-        parts.append("\(plural(uploads, "object")) (\(ByteCount.format(uploadBytes))) to upload")
-        if downloads > 0 { parts.append("\(plural(downloads, "object")) (\(ByteCount.format(downloadBytes))) to download") }
-        if copies > 0 { parts.append("\(plural(copies, "object")) (\(ByteCount.format(copyBytes))) to copy") }
-        parts.append("\(unchanged) unchanged")
-        parts.append("\(deletes) to delete")
-        if bucketsToDelete > 0 { parts.append("\(plural(bucketsToDelete, "bucket")) to delete") }
-        return "Plan: " + parts.joined(separator: ", ")
+        let status = result.exitStatus
+        if status != .success { return ExitCode(status.rawValue) }
+        if detailedExitCode { return summary.changesPending ? ExitCode(ExitStatus.changesPending.rawValue) : ExitCodes.success }
+        return ExitCodes.success
     }
 }
 
 /// The human form of a plan: waves of steps that can run together.
 enum PlanPrinter {
+    /// Steps by depth in the graph (wave 1 needs nothing), in file order.
     static func waves(_ workflow: Workflow) -> [[String]] {
         var level: [String: Int] = [:]
-        func depth(_ id: String) -> Int {
-            if let known = level[id] { return known }
-            let d = (workflow.step(id)?.dependencies.map(depth).max() ?? -1) + 1
-            level[id] = d
-            return d
-        }
+        // Steps are validated acyclic; iterate to a fixed order without recursion.
+        for step in workflow.steps { level[step.id] = nil }
         var result: [[String]] = []
-        for step in workflow.steps {
-            let d = depth(step.id)
-            while result.count <= d { result.append([]) }
-            result[d].append(step.id)
+        var remaining = workflow.steps
+        while !remaining.isEmpty {
+            var next: [Step] = []
+            var progressed = false
+            for step in remaining {
+                let depths = step.dependencies.map { level[$0] }
+                if depths.contains(where: { $0 == nil }) { next.append(step); continue }
+                let d = (depths.compactMap { $0 }.max() ?? -1) + 1
+                level[step.id] = d
+                while result.count <= d { result.append([]) }
+                result[d].append(step.id)
+                progressed = true
+            }
+            if !progressed { break }
+            remaining = next
         }
         return result
     }
@@ -130,18 +116,15 @@ enum PlanPrinter {
                 guard let step = byID[id] else { continue }
                 let needs = step.needs.isEmpty ? "" : " (after \(step.needs.joined(separator: ", ")))"
                 switch step.status {
-                case "planned":
+                case .planned:
                     Console.out("  \(id) [\(step.action)]\(needs)")
                     for line in step.plan ?? [] { Console.out("    \(line)") }
-                case "skipped":
+                case .skipped:
                     Console.out("  \(id) [\(step.action)]\(needs): would be skipped: \(step.skipReason ?? "")")
+                case .failed:
+                    Console.out("  \(id) [\(step.action)]\(needs): ERROR: \(step.error?.message ?? "") (\(step.error?.code.rawValue ?? "Error"))")
                 default:
-                    let message = step.error?.message ?? step.skipReason ?? step.status
-                    if step.error?.code == "Unresolved" {
-                        Console.out("  \(id) [\(step.action)]\(needs): \(message)")
-                    } else {
-                        Console.out("  \(id) [\(step.action)]\(needs): \(step.status == "failed" ? "would fail" : step.status): \(message)")
-                    }
+                    Console.out("  \(id) [\(step.action)]\(needs): \(step.status.rawValue): \(step.skipReason ?? "")")
                 }
             }
         }

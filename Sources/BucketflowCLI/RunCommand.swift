@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Synchronization
 import Executor
 import Workflow
 
@@ -9,18 +8,22 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a workflow and write its JSON report.",
         discussion: """
-            Without --report, the report goes to the run history: \
-            STATE/runs/WORKFLOW-HASH/RUNID.json, with latest.json pointing at the newest; \
-            STATE is $BUCKETFLOW_STATE_DIR, else $XDG_STATE_HOME/bucketflow, else \
-            ~/.local/state/bucketflow. The last line printed states the outcome and the report path.
+            The report goes to the run history: STATE/runs/WORKFLOW-HASH/RUNID.json, with \
+            latest.json pointing at the newest; STATE is $BUCKETFLOW_STATE_DIR, else \
+            $XDG_STATE_HOME/bucketflow, else ~/.local/state/bucketflow. With --report PATH it is \
+            also written to PATH (which must be a regular file or not exist). The last line \
+            printed states the outcome and the report path.
 
             A run takes a per-workflow lock; while another run holds it, the workflow's \
             `overlap:` decides: forbid (default: exit 3 at once), allow, or queue (wait).
+
+            Exit codes: 0 success, 1 a step failed, 2 invalid workflow or usage, 3 locked, \
+            130 interrupted (SIGINT/SIGTERM: the report is still written, status cancelled).
             """)
 
     @OptionGroup var workflowOptions: WorkflowOptions
 
-    @Option(help: ArgumentHelp("Write the report here instead of the run history.", valueName: "path"))
+    @Option(help: ArgumentHelp("Also write the report here (a regular file; its directory must be writable).", valueName: "path"))
     var report: String?
 
     @Flag(name: .customLong("dry-run"), help: "Plan only: show what would happen and write nothing (same as `bucketflow plan`).")
@@ -40,77 +43,56 @@ struct RunCommand: AsyncParsableCommand {
         let workflow = try workflowOptions.loadWorkflow()
         let options = try workflowOptions.runOptions(for: workflow, dryRun: dryRun)
         if dryRun {
-            let code = try await PlanCommand.plan(workflow: workflow, options: options, json: false, reportPath: report, detailedExitCode: false, logFormat: workflowOptions.logFormat)
-            throw code
+            throw try await PlanCommand.plan(workflow: workflow, options: options, json: false, reportPath: report, detailedExitCode: false, logFormat: workflowOptions.logFormat)
         }
-        let environment = options.environment
-        let state = StateDirectory.resolve(environment: environment)
-        let absolute = URL(fileURLWithPath: workflow.file).standardizedFileURL.path
-        let slug = StateDirectory.slug(workflowName: workflow.name, absolutePath: absolute)
-
-        // The lock is held until this function returns.
-        let lock: WorkflowLock?
-        if workflow.overlap == .allow {
-            lock = nil
-        } else {
-            do {
-                lock = try WorkflowLock.acquire(
-                    at: state.appendingPathComponent("locks").appendingPathComponent("\(slug).lock"),
-                    runID: options.runID, startedAt: Timestamps.rfc3339(options.startedAt), wait: workflow.overlap == .queue)
-            } catch {
-                switch error {
-                case .held(let holder):
-                    let who = holder.map { "pid \($0.pid), started \($0.startedAt), run \($0.runID)" } ?? "another process"
-                    Console.error("bucketflow: \(workflow.file) is already running (\(who)); overlap: forbid — not starting another run")
-                    throw ExitCodes.locked
-                case .io(let message):
-                    Console.error("bucketflow: \(message)")
-                    throw ExitCodes.stepFailed
-                }
-            }
+        let session = RunSession(workflow: workflow, options: options, events: ConsoleReporter(format: workflowOptions.logFormat, verbose: verbose),
+                                 reportPath: report.map { URL(fileURLWithPath: $0) }, keep: keep)
+        do { try session.preflight() } catch {
+            Console.error("bucketflow: \(error)")
+            throw ExitCodes.invalid
         }
-        defer { _ = lock }
-
-        let reporter = ConsoleReporter(format: workflowOptions.logFormat, verbose: verbose)
-        let executor = Executor(workflow: workflow, options: options, events: reporter)
-        // Install the handler before the run starts, so no signal can arrive
-        // unhandled; it cancels the run once the run exists.
-        let running = Mutex<Task<RunReport, Never>?>(nil)
-        let interrupted = Mutex(false)
-        let signals = SignalHandler { _ in
-            interrupted.withLock { $0 = true }
-            running.withLock { $0?.cancel() }
-        }
-        let task = Task { await executor.run() }
-        running.withLock { $0 = task }
-        if interrupted.withLock({ $0 }) { task.cancel() }
-        let result = await task.value
-        signals.stop()
-
-        let path: URL
-        do {
-            if let report {
-                path = URL(fileURLWithPath: report)
-                try ReportWriter.write(result, to: path)
+        let result = await Interruptible.run { cancellation in await session.run(cancellation: cancellation) }
+        if let message = result.message { Console.error("bucketflow: \(message)") }
+        if let report = result.report, let path = result.reportPath {
+            if workflowOptions.logFormat == .json {
+                Console.out(JSONValue.object(["event": "report-written", "status": .string(report.run.status.rawValue), "report": .string(path.path), "exitCode": .number(Double(result.exitStatus.rawValue))]).encoded())
             } else {
-                let history = RunHistory(stateDirectory: state, slug: slug)
-                path = try history.record(result, keep: keep ?? workflow.keepReports ?? RunHistory.defaultKeep)
+                Console.out(Self.outcomeLine(report, path: path.path))
             }
-        } catch {
-            Console.error("bucketflow: could not write the report: \(error.localizedDescription)")
-            throw ExitCodes.stepFailed
         }
-        let totals = result.totals
-        let line = "\(result.run.status == "succeeded" ? "Run succeeded" : result.run.status == "cancelled" ? "Run cancelled" : "Run failed") in \(String(format: "%.2f", result.run.durationSeconds))s: \(totals.succeeded) succeeded, \(totals.failed) failed, \(totals.skipped) skipped\(totals.cancelled > 0 ? ", \(totals.cancelled) cancelled" : ""); \(totals.objects) objects, \(ByteCount.format(totals.bytes)). Report: \(path.path)"
-        if workflowOptions.logFormat == .json {
-            Console.out(JSONValue.object(["event": "report-written", "status": .string(result.run.status), "report": .string(path.path)]).encoded())
-        } else {
-            Console.out(line)
+        throw ExitCode(result.exitStatus.rawValue)
+    }
+
+    /// `Run failed in 1.20s: 2 succeeded, 1 failed, 0 skipped; 3 objects (1.2 MiB), 2 failed. Report: PATH`
+    static func outcomeLine(_ report: RunReport, path: String) -> String {
+        let totals = report.totals
+        let verdict: String
+        switch report.run.status {
+        case .succeeded: verdict = "Run succeeded"
+        case .cancelled: verdict = "Run cancelled"
+        default: verdict = "Run failed"
         }
-        switch result.run.status {
-        case "succeeded": return
-        case "cancelled": throw ExitCodes.interrupted
-        default: throw ExitCodes.stepFailed
-        }
+        var objects = "\(plural(totals.objects, "object")) transferred (\(ByteCount.format(totals.bytes)))"
+        if totals.objectsUnchanged > 0 { objects += ", \(totals.objectsUnchanged) unchanged" }
+        if totals.objectsFailed > 0 { objects += ", \(totals.objectsFailed) failed" }
+        if totals.objectsRefused > 0 { objects += ", \(totals.objectsRefused) refused" }
+        if totals.objectsCancelled > 0 { objects += ", \(totals.objectsCancelled) cancelled" }
+        return "\(verdict) in \(String(format: "%.2f", report.run.durationSeconds))s: \(totals.succeeded) succeeded, \(totals.failed) failed, \(totals.skipped) skipped\(totals.cancelled > 0 ? ", \(totals.cancelled) cancelled" : ""); \(objects). Report: \(path)"
+    }
+}
+
+/// "1 object", "2 objects".
+func plural(_ count: Int, _ word: String) -> String {
+    "\(count) \(word)\(count == 1 ? "" : "s")"
+}
+
+/// Runs work that SIGINT/SIGTERM cancel: the handler is installed before the
+/// work starts, so no signal arrives unhandled.
+enum Interruptible {
+    static func run<T: Sendable>(_ work: @escaping @Sendable (RunCancellation) async -> T) async -> T {
+        let cancellation = RunCancellation()
+        let signals = SignalHandler { _ in cancellation.cancel() }
+        defer { signals.stop() }
+        return await work(cancellation)
     }
 }

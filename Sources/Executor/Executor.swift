@@ -1,24 +1,32 @@
 import Foundation
 public import Workflow
 import YAML
-import Scheduler
+public import Scheduler
 import Storage
+import Credentials
 
 /// Runs a validated workflow: drives the ``SchedulerStateMachine`` with a task
-/// group, runs each step's action, and builds the report.
+/// group, runs each step's action, and renders the report from its model.
 ///
-/// Cancel the task that calls ``run()`` (the CLI does so on SIGINT/SIGTERM) to
-/// stop the run: no new steps start, in-flight transfers are cancelled and
-/// remove their partial files, and the report says `cancelled`.
+/// The driver is the one owner of every step's state (``RunModel``) and, via
+/// each attempt's ``StepJournal``, of every object's outcome; the scheduler
+/// decides what happens next, and the report is rendered once, at the end.
+///
+/// Cancel the task that calls ``run(cancellation:)``, or call
+/// ``RunCancellation/cancel()``, to stop the run: no new steps start, in-flight
+/// transfers are cancelled and remove their partial files, cleanup steps
+/// (`if: cancelled()`) still run, and the report says `cancelled`.
 public struct Executor: Sendable {
     public let workflow: Workflow
     public let options: RunOptions
     public let events: any EventSink
+    let makeStorage: StorageMaker
 
     public init(workflow: Workflow, options: RunOptions, events: any EventSink = NullEventSink()) {
         self.workflow = workflow
         self.options = options
         self.events = events
+        self.makeStorage = StorageFactory.make
     }
 
     /// The variables after `--var` overrides, rendered in declaration order.
@@ -32,7 +40,7 @@ public struct Executor: Sendable {
             do {
                 context.vars[name] = try Evaluator.render(template, in: context)
             } catch {
-                throw StepError(code: "ExpressionError", message: "\(workflow.file):\(error.mark.line):\(error.mark.column): variable \(name): \(error)")
+                throw StepError(code: .expressionError, message: "\(workflow.file):\(error.mark.line):\(error.mark.column): variable \(name): \(error)")
             }
         }
         return context.vars
@@ -54,39 +62,47 @@ public struct Executor: Sendable {
         case retryElapsed(step: String)
     }
 
-    private enum AttemptOutcome: Sendable {
+    enum AttemptOutcome: Sendable {
         case succeeded(StepResult)
         case failed(StepError, StepResult?)
         case cancelled
+        /// Plans only: parameters known only at run time.
+        case unknown(String)
     }
 
     /// Runs the workflow to the end (or until cancelled) and returns its report.
-    public func run() async -> RunReport {
-        let started = options.startedAt
-        let clockStart = ContinuousClock.now
-        events.emit(.runStarted(workflow: workflow.name, runID: options.runID, dryRun: options.dryRun, steps: workflow.steps.count))
+    public func run(cancellation: RunCancellation = RunCancellation()) async -> RunReport {
+        await withTaskCancellationHandler {
+            await drive(cancellation)
+        } onCancel: {
+            cancellation.cancel()
+        }
+    }
 
+    private func drive(_ cancellation: RunCancellation) async -> RunReport {
+        // Every console event passes the redaction layer, which learns each
+        // secret as soon as a load-credentials step has read it.
+        let events = RedactingEventSink(self.events)
+        events.emit(.runStarted(workflow: workflow.name, runID: options.runID, dryRun: options.dryRun, steps: workflow.steps.count))
+        var model = RunModel(workflow: workflow)
         var base = EvaluationContext(env: options.environment, run: Self.runFields(options: options, workflow: workflow))
         base.planning = options.dryRun
-        var records: [String: StepRecord] = Dictionary(uniqueKeysWithValues: workflow.steps.map { ($0.id, StepRecord(step: $0)) })
         do {
             base.vars = try Self.resolveVariables(workflow, overrides: options.varOverrides, context: base)
         } catch {
             let message = (error as? StepError)?.message ?? "\(error)"
-            for id in records.keys {
-                records[id]?.status = .skipped
-                records[id]?.skipReason = "the workflow's variables could not be resolved: \(message)"
-            }
+            for step in workflow.steps { model.skip(step.id, reason: "the workflow's variables could not be resolved: \(message)") }
             events.emit(.warning(step: nil, message: message))
-            return makeReport(records: records, status: .failed, started: started, clockStart: clockStart)
+            return render(model, status: .failed, vars: [:], secrets: [])
         }
 
-        let state = RunState(workflow: workflow, options: options, baseContext: base, events: events)
+        let state = RunState(workflow: workflow, options: options, events: events, makeStorage: makeStorage)
         let machineSteps = workflow.steps.map { step in
             SchedulerStateMachine.Step(
                 id: step.id, needs: step.dependencies, condition: Self.schedulerCondition(step),
                 retry: RetryPolicy(attempts: options.dryRun ? 1 : step.retry.attempts, backoff: step.retry.backoff, maxBackoff: step.retry.maxBackoff),
-                continueOnError: step.continueOnError)
+                continueOnError: step.continueOnError,
+                runsAfterCancel: step.condition.map { $0.expression.calls.contains { $0.name == "cancelled" } } ?? false)
         }
         var machine = SchedulerStateMachine(steps: machineSteps, concurrency: workflow.concurrency ?? options.concurrency)
         var runStatus = RunStatus.succeeded
@@ -94,105 +110,108 @@ public struct Executor: Sendable {
         await withTaskGroup(of: DriverEvent.self) { group in
             var pending = machine.start()
             var cancelHandled = false
+            func handleCancel() {
+                if !cancelHandled && cancellation.isCancelled {
+                    cancelHandled = true
+                    pending += machine.cancel()
+                }
+            }
             while true {
+                handleCancel()
                 while !pending.isEmpty {
                     let action = pending.removeFirst()
                     switch action {
                     case .startStep(let id, let attempt):
                         guard let step = workflow.step(id) else { continue }
-                        records[id]?.attempts = attempt
-                        if records[id]?.startedAt == nil { records[id]?.startedAt = Date() }
-                        records[id]?.status = .running
+                        let journal = model.startAttempt(id, attempt: attempt)
                         if !options.dryRun { events.emit(.stepStarted(step: id, action: step.action.rawValue, attempt: attempt)) }
-                        let metrics = records[id]!.metrics
+                        var evaluation = model.evaluationContext(base)
+                        evaluation.cancelled = cancelHandled
+                        let context = StepContext(step: step, state: state, evaluation: evaluation, dryRun: options.dryRun,
+                                                  workflow: workflow, options: options, journal: journal)
+                        let metrics = model.records[id]!.metrics
+                        let cancellable = !cancelHandled
                         group.addTask {
-                            let outcome = await self.attempt(step, state: state, metrics: metrics)
+                            let outcome = await cancellation.run(cancellable: cancellable) {
+                                await self.attempt(context, metrics: metrics)
+                            }
                             return .finished(step: id, outcome: outcome)
                         }
                     case .scheduleRetry(let id, let attempt, let baseDelay):
                         let delay = RetryPolicy(attempts: 2, backoff: baseDelay, maxBackoff: baseDelay).delay(beforeAttempt: 2, random: options.random())
-                        events.emit(.stepRetrying(step: id, attempt: attempt, delaySeconds: delay, error: records[id]?.error?.message ?? ""))
+                        events.emit(.stepRetrying(step: id, attempt: attempt, delaySeconds: delay, error: model.records[id]?.error?.message ?? ""))
                         group.addTask {
-                            try? await Task.sleep(for: .seconds(delay))
+                            await cancellation.run(cancellable: true) { try? await Task.sleep(for: .seconds(delay)) }
                             return .retryElapsed(step: id)
                         }
                     case .skipStep(let id, let reason):
-                        records[id]?.status = .skipped
-                        records[id]?.skipReason = reason
-                        await state.record(step: id, status: "skipped", outputs: nil)
+                        model.skip(id, reason: reason)
                         events.emit(.stepSkipped(step: id, reason: reason))
                     case .evaluateCondition(let id, let success, let failure):
                         guard let condition = workflow.step(id)?.condition else { continue }
-                        let context = await state.evaluationContext(success: success, failure: failure)
+                        var context = model.evaluationContext(base)
+                        context.success = success
+                        context.failure = failure
+                        context.cancelled = cancelHandled
                         do {
                             let result = try Evaluator.condition(condition, in: context)
                             pending += machine.conditionEvaluated(id, result: result, reason: "if: \(condition.source) is false")
                         } catch EvaluationError.unresolved where options.dryRun {
                             // A plan cannot know run-time values: show the step as it would run.
-                            records[id]?.planNote = "runs only if \(condition.source) (known at run time)"
+                            model.note(id, "runs only if \(condition.source) (known at run time)")
                             pending += machine.conditionEvaluated(id, result: true, reason: "")
                         } catch {
                             // An `if:` that cannot be evaluated fails the step, visibly.
-                            records[id]?.error = StepError(code: "ExpressionError", message: "if: \(condition.source): \(error)")
+                            model.attemptFailed(id, error: StepError(code: .expressionError, message: "if: \(condition.source): \(error)"))
                             pending += machine.conditionEvaluated(id, result: false, reason: "if: \(condition.source) could not be evaluated: \(error)")
                         }
                     case .cancelRunning:
-                        group.cancelAll()
+                        break // RunCancellation already cancelled their tasks
                     case .cancelStep(let id, let reason):
-                        records[id]?.status = .cancelled
-                        records[id]?.skipReason = reason
+                        model.finish(id, status: .cancelled, reason: reason)
                         events.emit(.stepCancelled(step: id, reason: reason))
                     case .runFinished(let status):
                         runStatus = status
                     }
                 }
-                if !cancelHandled && Task.isCancelled {
-                    cancelHandled = true
-                    pending += machine.cancel()
-                    continue
-                }
                 guard let event = await group.next() else { break }
                 // A cancelled run must not read a cancelled step's end as a
                 // reason to skip its dependents: cancel first.
-                if !cancelHandled && Task.isCancelled {
-                    cancelHandled = true
-                    pending += machine.cancel()
-                }
+                handleCancel()
                 switch event {
                 case .retryElapsed(let id):
                     pending += machine.retryDelayElapsed(id)
                 case .finished(let id, let outcome):
-                    records[id]?.finishedAt = Date()
                     let step = workflow.step(id)!
                     switch outcome {
-                    case .succeeded(let result):
-                        records[id]?.result = result
-                        records[id]?.error = nil
-                        records[id]?.status = options.dryRun ? .planned : .succeeded
-                        if options.dryRun, let note = records[id]?.planNote { records[id]?.result?.plan.insert(note, at: 0) }
-                        // In a plan, a step that could not predict its outputs leaves them unknown.
-                        await state.record(step: id, status: "succeeded", outputs: options.dryRun && result.outputs.isEmpty ? nil : result.outputs)
-                        let seconds = records[id]!.duration
+                    case .succeeded(var result):
+                        if options.dryRun, let note = model.records[id]?.planNote { result.plan.insert(note, at: 0) }
+                        model.succeed(id, result: result, planned: options.dryRun)
+                        let record = model.records[id]!
                         if options.dryRun {
                             events.emit(.stepPlanned(step: id, action: step.action.rawValue, lines: result.plan))
                         } else {
-                            events.emit(.stepSucceeded(step: id, action: step.action.rawValue, seconds: seconds, bytes: result.bytes, objects: result.objects, summary: result.summary))
+                            let counts = record.journal.counts
+                            events.emit(.stepSucceeded(step: id, action: step.action.rawValue, seconds: record.duration, bytes: counts.bytes, objects: counts.transferred, summary: result.summary))
                         }
+                        pending += machine.stepFinished(id, outcome: .succeeded)
+                    case .unknown(let reason):
+                        var result = StepResult()
+                        result.plan = ["\(step.action.rawValue): \(reason)"]
+                        model.succeed(id, result: result, planned: true, outputsKnown: false)
+                        events.emit(.stepPlanned(step: id, action: step.action.rawValue, lines: result.plan))
                         pending += machine.stepFinished(id, outcome: .succeeded)
                     case .failed(let error, let partial):
                         let redacted = StepError(code: error.code, message: await state.redact(error.message))
-                        records[id]?.error = redacted
-                        if let partial { records[id]?.result = partial }
                         pending += machine.stepFinished(id, outcome: .failed)
                         if machine.status(of: id) == .failed {
-                            records[id]?.status = .failed
-                            await state.record(step: id, status: "failed", outputs: partial?.outputs)
-                            events.emit(.stepFailed(step: id, action: step.action.rawValue, seconds: records[id]!.duration, code: redacted.code, message: redacted.message, continueOnError: step.continueOnError))
+                            model.fail(id, error: redacted, partial: partial)
+                            events.emit(.stepFailed(step: id, action: step.action.rawValue, seconds: model.records[id]!.duration, code: redacted.code.rawValue, message: redacted.message, continueOnError: step.continueOnError))
+                        } else {
+                            model.attemptFailed(id, error: redacted) // waiting to retry
                         }
                     case .cancelled:
-                        records[id]?.status = .cancelled
-                        records[id]?.skipReason = "the run was cancelled while this step was running"
-                        await state.record(step: id, status: "cancelled", outputs: nil)
+                        model.finish(id, status: .cancelled, reason: "the run was cancelled while this step was running")
                         events.emit(.stepCancelled(step: id, reason: "cancelled while running"))
                         pending += machine.stepFinished(id, outcome: .cancelled)
                     }
@@ -200,9 +219,10 @@ public struct Executor: Sendable {
             }
         }
         await state.shutdownStorages()
-        if Task.isCancelled { runStatus = .cancelled }
-        let report = makeReport(records: records, status: runStatus, started: started, clockStart: clockStart)
-        events.emit(.runFinished(status: report.run.status, seconds: report.run.durationSeconds))
+        if cancellation.isCancelled { runStatus = .cancelled }
+        let secrets = await state.loadedSecrets
+        let report = render(model, status: runStatus, vars: base.vars, secrets: secrets)
+        events.emit(.runFinished(status: report.run.status.rawValue, seconds: report.run.durationSeconds))
         return report
     }
 
@@ -217,26 +237,18 @@ public struct Executor: Sendable {
     }
 
     /// One attempt of a step, with its timeout, mapped to an outcome.
-    private func attempt(_ step: Step, state: RunState, metrics: TransferMetrics) async -> AttemptOutcome {
-        let context = StepContext(
-            step: step, state: state, evaluation: await state.evaluationContext(), dryRun: options.dryRun,
-            workflow: workflow, options: options)
+    private func attempt(_ context: StepContext, metrics: TransferMetrics) async -> AttemptOutcome {
         do {
             let result = try await TransferMetrics.$current.withValue(metrics) {
-                try await withTimeout(step.timeout) {
-                    try await Self.perform(step.action, context)
+                try await withTimeout(context.step.timeout) {
+                    try await Self.perform(context.step.action, context)
                 }
             }
             return .succeeded(result)
         } catch {
-            if Task.isCancelled || error is CancellationError { return .cancelled }
+            if error is CancellationError || (Task.isCancelled && !(error is TimeoutError)) { return .cancelled }
             if let failure = error as? StepFailure { return .failed(failure.error, failure.partial) }
-            if options.dryRun, let stepError = error as? StepError, stepError.code == "Unresolved" {
-                // A plan cannot know values that earlier steps produce only when they really run.
-                var result = StepResult()
-                result.plan = ["\(step.action.rawValue) — \(stepError.message)"]
-                return .succeeded(result)
-            }
+            if let unknown = error as? PlanUnknown, options.dryRun { return .unknown(unknown.reason) }
             return .failed(Self.stepError(error), nil)
         }
     }
@@ -244,15 +256,17 @@ public struct Executor: Sendable {
     static func stepError(_ error: any Error) -> StepError {
         switch error {
         case let error as StepError: return error
-        case let error as StorageError: return StepError(code: error.code.rawValue, message: error.description)
-        case let error as TimeoutError: return StepError(code: "Timeout", message: "the step did not finish within \(Self.formatSeconds(error.seconds))")
-        default: return StepError(code: "Error", message: "\(error)")
+        case let error as StepFailure: return error.error
+        case let error as StorageError: return StepError(code: ErrorCode(error.code), message: error.description)
+        case let error as TimeoutError: return StepError(code: .timeout, message: "the step did not finish within \(Self.formatSeconds(error.seconds)); raise its `timeout:` if it needs longer")
+        case let error as CredentialError: return StepError(code: .credentialsError, message: error.description)
+        default: return StepError(code: .internalError, message: "\(error)")
         }
     }
 
     static func formatSeconds(_ seconds: Double) -> String {
         if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
-        return seconds.rounded() == seconds ? "\(Int(seconds))s" : String(format: "%.1fs", seconds)
+        return seconds.rounded() == seconds && seconds < 1e15 ? "\(Int(seconds))s" : String(format: "%.1fs", seconds)
     }
 
     static func perform(_ action: ActionKind, _ context: StepContext) async throws -> StepResult {
@@ -271,59 +285,32 @@ public struct Executor: Sendable {
         }
     }
 
-    private func makeReport(records: [String: StepRecord], status: RunStatus, started: Date, clockStart: ContinuousClock.Instant) -> RunReport {
-        let elapsed = ContinuousClock.now - clockStart
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let steps = workflow.steps.map { records[$0.id]!.report(dryRun: options.dryRun) }
-        var runStatus = status.rawValue
-        if options.dryRun && status == .succeeded { runStatus = "planned" }
-        return RunReport(
+    /// The report, rendered once from the model, every text passed through
+    /// the redaction layer.
+    private func render(_ model: RunModel, status: RunStatus, vars: [String: String], secrets: [String]) -> RunReport {
+        let finished = max(Date(), model.latestFinish ?? .distantPast)
+        let started = options.startedAt
+        let seconds = max(0, finished.timeIntervalSince(started))
+        let steps = workflow.steps.map { model.records[$0.id]!.report(dryRun: options.dryRun) }
+        let reportStatus: RunOutcomeStatus
+        switch status {
+        case .succeeded: reportStatus = options.dryRun ? .planned : .succeeded
+        case .failed: reportStatus = .failed
+        case .cancelled: reportStatus = .cancelled
+        }
+        var report = RunReport(
+            bucketflowVersion: BucketflowInfo.version,
             workflow: .init(name: workflow.name, file: workflow.file, sha256: workflow.sha256),
             run: .init(
-                id: options.runID, status: runStatus, dryRun: options.dryRun,
-                startedAt: Timestamps.rfc3339(started), finishedAt: Timestamps.rfc3339(started.addingTimeInterval(seconds)),
+                id: options.runID, status: reportStatus, dryRun: options.dryRun,
+                startedAt: Timestamps.rfc3339(started), finishedAt: Timestamps.rfc3339(finished),
                 durationSeconds: (seconds * 1000).rounded() / 1000,
+                exitCode: 0, vars: vars,
                 host: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier),
             steps: steps,
             totals: RunReport.totals(of: steps))
-    }
-}
-
-/// The report-in-progress of one step.
-struct StepRecord: Sendable {
-    let step: Step
-    var status: StepStatus = .pending
-    var attempts = 0
-    var startedAt: Date?
-    var finishedAt: Date?
-    var result: StepResult?
-    var error: StepError?
-    var skipReason: String?
-    /// Plans only: a line shown before the step's plan.
-    var planNote: String?
-    let metrics = TransferMetrics()
-
-    init(step: Step) { self.step = step }
-
-    var duration: Double {
-        guard let startedAt, let finishedAt else { return 0 }
-        return finishedAt.timeIntervalSince(startedAt)
-    }
-
-    func report(dryRun: Bool) -> RunReport.StepReport {
-        RunReport.StepReport(
-            id: step.id, action: step.action.rawValue,
-            status: status == .pending || status == .running ? StepStatus.cancelled.rawValue : status.rawValue,
-            needs: step.dependencies, attempts: attempts,
-            startedAt: startedAt.map(Timestamps.rfc3339), finishedAt: finishedAt.map(Timestamps.rfc3339),
-            durationSeconds: startedAt == nil ? nil : (duration * 1000).rounded() / 1000,
-            bytes: result?.bytes ?? 0, objects: result?.objects ?? 0,
-            transferred: result?.transferred ?? 0, skippedUnchanged: result?.skippedUnchanged ?? 0,
-            failedObjects: result?.failedObjects ?? 0, retries: metrics.retries,
-            continueOnError: step.continueOnError,
-            outputs: result?.outputs ?? [:],
-            error: error.map { RunReport.ErrorInfo(code: $0.code, message: $0.message) },
-            skipReason: skipReason, transfers: result?.transfers ?? [],
-            plan: dryRun ? (result?.plan ?? []) : nil)
+        if options.dryRun { report.summary = PlanSummary(report: report) }
+        report.run.exitCode = ExitStatus(report: report).rawValue
+        return Redaction(secrets: secrets).apply(to: report)
     }
 }

@@ -1,12 +1,13 @@
 import Foundation
 import Crypto
+import Storage
 
 /// Streaming digests of local files, for skip-unchanged comparisons.
 enum FileDigest {
     /// SHA-256 and MD5 (hex) of a file, read once in 1 MiB chunks.
-    static func digests(of url: URL, md5 wantMD5: Bool = false) throws -> (sha256: String, md5: String?) {
+    static func digests(of url: URL, md5 wantMD5: Bool = false, cancellation: CancellationFlag) throws -> (sha256: String, md5: String?) {
         let fd = open(url.path, O_RDONLY)
-        guard fd >= 0 else { throw StepError(code: "IOError", message: "cannot read \(url.path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw StepError(code: .ioError, message: "cannot read \(url.path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var sha = SHA256()
         var md5 = Insecure.MD5()
@@ -14,11 +15,13 @@ enum FileDigest {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
         defer { buffer.deallocate() }
         while true {
-            try Task.checkCancellation()
+            // This runs on a Dispatch thread (BlockingIO): the flag, not
+            // Task.checkCancellation(), is what sees the step being cancelled.
+            try cancellation.check()
             let count = read(fd, buffer.baseAddress, size)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw StepError(code: "IOError", message: "cannot read \(url.path): \(String(cString: strerror(errno)))")
+                throw StepError(code: .ioError, message: "cannot read \(url.path): \(String(cString: strerror(errno)))")
             }
             if count == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])

@@ -28,7 +28,7 @@ enum LocalFiles {
         } else {
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: text, isDirectory: &isDirectory) else {
-                throw StepError(code: "NoSuchFile", message: "\(path) does not exist (resolved to \(text))")
+                throw StepError(code: .noSuchFile, message: "\(path) does not exist (resolved to \(text))")
             }
             if isDirectory.boolValue {
                 files = try walk(resolved)

@@ -1,10 +1,17 @@
 public import Foundation
 public import Workflow
-import Scheduler
+public import Scheduler
 
 /// The JSON document written for every run (and, with status `planned`, for
 /// every plan). `reportVersion` changes only when a field changes meaning.
+///
+/// A report is rendered once, from the run driver's model, when the run
+/// ends; nothing patches it afterwards.
 public struct RunReport: Sendable, Codable, Hashable {
+    /// Version 2: typed per-object outcomes in `steps[].transfers`, object
+    /// counts by outcome, `run.exitCode`, `run.vars`, the plan `summary`.
+    public static let currentVersion = 2
+
     public struct WorkflowInfo: Sendable, Codable, Hashable {
         public var name: String
         public var file: String
@@ -13,64 +20,49 @@ public struct RunReport: Sendable, Codable, Hashable {
 
     public struct RunInfo: Sendable, Codable, Hashable {
         public var id: String
-        /// succeeded | failed | cancelled (runs); planned (plans).
-        public var status: String
+        public var status: RunOutcomeStatus
         public var dryRun: Bool
         public var startedAt: String
         public var finishedAt: String
         public var durationSeconds: Double
+        /// The process exit code this run ends with (see the README).
+        public var exitCode: Int32
+        /// The declared variables after `--var` overrides (secrets masked).
+        public var vars: [String: String]
         /// Host and process, so a report can be traced back to its run.
         public var host: String
         public var pid: Int32
     }
 
-    public struct ErrorInfo: Sendable, Codable, Hashable {
-        public var code: String
-        public var message: String
-    }
-
-    /// One object moved (or planned to move) by a step.
-    public struct Transfer: Sendable, Codable, Hashable {
-        /// upload | download | copy | delete | create-bucket | delete-bucket | create-folder | skip
-        public var operation: String
-        public var source: String?
-        public var target: String?
-        public var bytes: Int64
-        /// Checksums computed while the bytes streamed (algorithm → hex).
-        public var checksums: [String: String]?
-        /// Why nothing was moved (`unchanged`), for skipped objects.
-        public var reason: String?
-    }
-
     public struct StepReport: Sendable, Codable, Hashable {
         public var id: String
         public var action: String
-        /// succeeded | failed | skipped | cancelled | planned
-        public var status: String
+        public var status: StepStatus
         public var needs: [String]
         public var attempts: Int
         public var startedAt: String?
         public var finishedAt: String?
         public var durationSeconds: Double?
+        /// Bytes of the objects transferred (plans: that would be).
         public var bytes: Int64
+        /// Objects transferred (plans: that would be).
         public var objects: Int
-        /// Objects moved, objects skipped because unchanged, objects that failed.
-        public var transferred: Int
-        public var skippedUnchanged: Int
-        public var failedObjects: Int
+        /// Objects by outcome.
+        public var counts: ObjectCounts
         /// Request-level retries made by the storage providers.
         public var retries: Int
         public var continueOnError: Bool
         public var outputs: [String: ExpressionValue]
         public var error: ErrorInfo?
         public var skipReason: String?
-        public var transfers: [Transfer]
+        /// Every object the step touched, with its outcome.
+        public var transfers: [ObjectRecord]
         /// Plans only: what the step would do, in words.
         public var plan: [String]?
 
         enum CodingKeys: String, CodingKey {
             case id, action, status, needs, attempts, startedAt, finishedAt, durationSeconds, bytes, objects
-            case transferred, skippedUnchanged, failedObjects, retries, continueOnError, outputs, error, skipReason, transfers, plan
+            case counts, retries, continueOnError, outputs, error, skipReason, transfers, plan
         }
 
         /// Like the synthesized encoding, but `error` and `skipReason` are
@@ -87,9 +79,7 @@ public struct RunReport: Sendable, Codable, Hashable {
             try c.encodeIfPresent(durationSeconds, forKey: .durationSeconds)
             try c.encode(bytes, forKey: .bytes)
             try c.encode(objects, forKey: .objects)
-            try c.encode(transferred, forKey: .transferred)
-            try c.encode(skippedUnchanged, forKey: .skippedUnchanged)
-            try c.encode(failedObjects, forKey: .failedObjects)
+            try c.encode(counts, forKey: .counts)
             try c.encode(retries, forKey: .retries)
             try c.encode(continueOnError, forKey: .continueOnError)
             try c.encode(outputs, forKey: .outputs)
@@ -101,21 +91,34 @@ public struct RunReport: Sendable, Codable, Hashable {
     }
 
     public struct Totals: Sendable, Codable, Hashable {
-        public var steps: Int
-        public var succeeded: Int
-        public var failed: Int
-        public var skipped: Int
-        public var cancelled: Int
-        public var planned: Int
-        public var bytes: Int64
-        public var objects: Int
+        public var steps = 0
+        public var succeeded = 0
+        public var failed = 0
+        public var skipped = 0
+        public var cancelled = 0
+        public var planned = 0
+        /// Bytes of objects transferred (plans: that would be).
+        public var bytes: Int64 = 0
+        /// Objects transferred (plans: that would be).
+        public var objects = 0
+        public var objectsUnchanged = 0
+        public var objectsFailed = 0
+        public var objectsRefused = 0
+        public var objectsCancelled = 0
+        public var retries = 0
+
+        public init() {}
     }
 
-    public var reportVersion = 1
+    public var reportVersion = RunReport.currentVersion
+    /// The bucketflow version that wrote the report.
+    public var bucketflowVersion: String
     public var workflow: WorkflowInfo
     public var run: RunInfo
     public var steps: [StepReport]
     public var totals: Totals
+    /// Plans only: what would change.
+    public var summary: PlanSummary?
 
     /// Pretty JSON with sorted keys (stable diffs between runs).
     public func jsonData() throws -> Data {
@@ -131,10 +134,31 @@ public struct RunReport: Sendable, Codable, Hashable {
     }
 
     static func totals(of steps: [StepReport]) -> Totals {
-        func count(_ status: StepStatus) -> Int { steps.filter { $0.status == status.rawValue }.count }
-        return Totals(
-            steps: steps.count, succeeded: count(.succeeded), failed: count(.failed), skipped: count(.skipped),
-            cancelled: count(.cancelled), planned: count(.planned),
-            bytes: steps.reduce(0) { $0 + $1.bytes }, objects: steps.reduce(0) { $0 + $1.objects })
+        var totals = Totals()
+        totals.steps = steps.count
+        for step in steps {
+            switch step.status {
+            case .succeeded: totals.succeeded += 1
+            case .failed: totals.failed += 1
+            case .skipped: totals.skipped += 1
+            case .cancelled, .pending, .running: totals.cancelled += 1
+            case .planned: totals.planned += 1
+            }
+            totals.bytes += step.bytes
+            totals.objects += step.objects
+            totals.objectsUnchanged += step.counts.unchanged
+            totals.objectsFailed += step.counts.failed
+            totals.objectsRefused += step.counts.refused
+            totals.objectsCancelled += step.counts.cancelled
+            totals.retries += step.retries
+        }
+        return totals
     }
+}
+
+/// How a run (or plan) ended, as the report says it.
+public enum RunOutcomeStatus: String, Sendable, Hashable, Codable {
+    case succeeded, failed, cancelled
+    /// A plan that could be made completely.
+    case planned
 }

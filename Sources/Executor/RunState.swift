@@ -2,69 +2,59 @@ import Foundation
 import Workflow
 import Storage
 import Credentials
-import S3
 
-/// Everything steps share during one run: outputs, credentials, storage
-/// connections. An actor, because steps finish concurrently.
+/// The resources steps share during one run: credentials, storage
+/// connections, the transfer budget and, in plans, the simulated effects of
+/// earlier steps. An actor, because steps run concurrently.
+///
+/// Step statuses and outputs are not here: the run driver owns them and hands
+/// each step the evaluation context it starts with.
 actor RunState {
     let workflow: Workflow
     let options: RunOptions
-    let baseContext: EvaluationContext
     let dataArea: DataArea
     let budget: AsyncSemaphore
     let events: any EventSink
+    let makeStorage: StorageMaker
 
-    private var outputs: [String: [String: ExpressionValue]] = [:]
-    private var statuses: [String: String] = [:]
     private var credentials: [String: CredentialSet] = [:]
     private var storages: [String: any ObjectStorage] = [:]
     private var secrets: [String] = []
+    /// Plans only: what earlier steps of the plan would have changed.
+    var world = PlanWorld()
 
-    init(workflow: Workflow, options: RunOptions, baseContext: EvaluationContext, events: any EventSink) {
+    init(workflow: Workflow, options: RunOptions, events: any EventSink, makeStorage: @escaping StorageMaker) {
         self.workflow = workflow
         self.options = options
-        self.baseContext = baseContext
         self.dataArea = DataArea(root: options.dataDirectory, userName: options.userName)
         self.budget = AsyncSemaphore(permits: options.transfers)
         self.events = events
-    }
-
-    /// The context expressions of a step see now.
-    func evaluationContext(success: Bool = true, failure: Bool = false) -> EvaluationContext {
-        var context = baseContext
-        context.outputs = outputs
-        context.statuses = statuses
-        context.success = success
-        context.failure = failure
-        return context
-    }
-
-    func record(step: String, status: String, outputs stepOutputs: [String: ExpressionValue]?) {
-        statuses[step] = status
-        if let stepOutputs { outputs[step] = stepOutputs }
+        self.makeStorage = makeStorage
     }
 
     func store(credentials set: CredentialSet, for step: String) {
         credentials[step] = set
-        secrets.append(contentsOf: set.keys.compactMap { set[$0]?.revealed })
+        secrets.append(contentsOf: set.keys.compactMap { set[$0]?.revealed }.filter { !$0.isEmpty })
+        (events as? RedactingEventSink)?.update(secrets: secrets)
     }
 
     func credentials(from step: String) -> CredentialSet? { credentials[step] }
 
+    /// Every credential value loaded so far (for the redaction layer).
+    var loadedSecrets: [String] { secrets }
+
     /// Scrubs every credential value loaded so far from `text`.
     func redact(_ text: String) -> String {
-        Redactor(secrets: secrets).redact(text)
+        Redaction(secrets: secrets).text(text)
     }
 
-    var redactor: Redactor { Redactor(secrets: secrets) }
-
     /// The storage declared as `name`, connected on first use.
-    func storage(named name: String) throws -> any ObjectStorage {
+    func storage(named name: String, context: EvaluationContext) throws -> any ObjectStorage {
         if let existing = storages[name] { return existing }
         guard let spec = workflow.storage(name) else {
-            throw StepError(code: "UnknownStorage", message: "no storage named \"\(name)\" is declared")
+            throw StepError(code: .unknownStorage, message: "no storage named \"\(name)\" is declared")
         }
-        let storage = try StorageFactory.make(spec, workflow: workflow, context: evaluationContext(), credentials: spec.credentials.flatMap { credentials[$0] }, environment: options.environment)
+        let storage = try makeStorage(spec, workflow, context, spec.credentials.flatMap { credentials[$0] }, options.environment)
         storages[name] = storage
         return storage
     }
@@ -73,4 +63,9 @@ actor RunState {
         for storage in storages.values { try? await storage.shutdown() }
         storages.removeAll()
     }
+
+    func updateWorld(_ change: (inout PlanWorld) -> Void) { change(&world) }
 }
+
+/// Makes a provider from a `storage:` declaration (the provider registry).
+typealias StorageMaker = @Sendable (StorageSpec, Workflow, EvaluationContext, CredentialSet?, [String: String]) throws -> any ObjectStorage

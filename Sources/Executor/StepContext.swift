@@ -10,6 +10,7 @@ struct RemoteTarget: Sendable {
     var key: String
 
     var display: String { "\(storageName)://\(bucket)\(key.isEmpty ? "" : "/" + key)" }
+    var id: PlanWorld.BucketID { PlanWorld.BucketID(storage: storageName, bucket: bucket) }
     func display(key: String) -> String { "\(storageName)://\(bucket)/\(key)" }
     /// Whether the location names a prefix ("folder/" or the whole bucket).
     var isPrefix: Bool { key.isEmpty || key.hasSuffix("/") }
@@ -24,12 +25,17 @@ struct StepContext: Sendable {
     let dryRun: Bool
     let workflow: Workflow
     let options: RunOptions
+    /// Where this attempt records every object it touches.
+    let journal: StepJournal
 
     func value(_ name: String) throws -> ExpressionValue? {
         guard let value = step.parameter(name) else { return nil }
         do {
             return try Evaluator.resolve(value, in: evaluation)
         } catch let error as EvaluationError {
+            if dryRun, case .unresolved(let reference, _) = error {
+                throw PlanUnknown(reason: "`\(name)` depends on \(reference), known only when the run gets there")
+            }
             throw Self.stepError(error, parameter: name)
         }
     }
@@ -37,9 +43,9 @@ struct StepContext: Sendable {
     static func stepError(_ error: EvaluationError, parameter: String) -> StepError {
         switch error {
         case .unresolved(let reference, _):
-            return StepError(code: "Unresolved", message: "`\(parameter)`: \(reference) is known only at run time")
+            return StepError(code: .expressionError, message: "`\(parameter)`: \(reference) has no value (the step that produces it did not succeed)")
         case .failed(let message, _):
-            return StepError(code: "ExpressionError", message: "`\(parameter)`: \(message)")
+            return StepError(code: .expressionError, message: "`\(parameter)`: \(message)")
         }
     }
 
@@ -67,8 +73,8 @@ struct StepContext: Sendable {
 
     func int(_ name: String) throws -> Int? {
         guard let value = try value(name) else { return nil }
-        guard let n = value.number, n.rounded() == n else { throw StepError.invalid("`\(name)` must be a whole number, found \"\(value)\"") }
-        return Int(n)
+        guard let n = value.number, n.rounded() == n, let whole = Int(exactly: n) else { throw StepError.invalid("`\(name)` must be a whole number, found \"\(value)\"") }
+        return whole
     }
 
     func stringList(_ name: String) throws -> [String] {
@@ -97,7 +103,7 @@ struct StepContext: Sendable {
         guard case .remote(let storageName, let bucket, let key) = location else {
             throw StepError.invalid("`\(name)` must be a storage location like NAME://bucket/key, found \"\(text)\"")
         }
-        let storage = try await state.storage(named: storageName)
+        let storage = try await state.storage(named: storageName, context: evaluation)
         return RemoteTarget(storageName: storageName, storage: storage, bucket: bucket, key: key)
     }
 
@@ -115,7 +121,7 @@ struct StepContext: Sendable {
             do {
                 return try state.dataArea.resolve(path)
             } catch {
-                throw StepError(code: error.code.rawValue, message: "`\(parameter)`: \(error)")
+                throw StepError(code: ErrorCode(error.code), message: "`\(parameter)`: \(error)")
             }
         case .local(let path):
             var expanded = path
@@ -140,19 +146,75 @@ struct StepContext: Sendable {
     }
 }
 
-/// What a step attempt produced.
+/// What a step attempt produced besides its objects (which are in its
+/// ``StepJournal``).
 struct StepResult: Sendable {
     var outputs: [String: ExpressionValue] = [:]
-    var bytes: Int64 = 0
-    var objects = 0
-    var transferred = 0
-    var skippedUnchanged = 0
-    var failedObjects = 0
-    var transfers: [RunReport.Transfer] = []
-    /// Dry runs: what the step would do.
+    /// Dry runs: what the step would do, in words.
     var plan: [String] = []
     /// One line for the console.
     var summary: String?
+}
+
+/// A plan cannot know this step's parameters yet (they come from outputs of
+/// steps that only produce them when really run). Not an error.
+struct PlanUnknown: Error, Sendable {
+    var reason: String
+}
+
+extension StepContext {
+    /// Records one object's outcome in the step's journal.
+    func record(_ operation: ObjectOperation, _ outcome: ObjectOutcome, source: String? = nil, target: String? = nil, bytes: Int64 = 0, checksums: [String: String]? = nil, error: StepError? = nil) {
+        journal.record(ObjectRecord(operation: operation, outcome: outcome, source: source, target: target, bytes: bytes, checksums: checksums, error: error.map(ErrorInfo.init)))
+    }
+
+    /// Every object under `prefix` of the target's bucket: the real listing
+    /// in a run; in a plan, the listing as earlier planned steps leave it.
+    func listAll(_ target: RemoteTarget, prefix: String) async throws -> [ObjectInfo] {
+        guard dryRun else { return try await target.storage.listAll(bucket: target.bucket, prefix: prefix) }
+        let world = await state.world
+        return try await world.listing(target.id, prefix: prefix) {
+            try await target.storage.listAll(bucket: target.bucket, prefix: prefix)
+        }
+    }
+
+    /// One object's metadata or nil, through the plan's world in a plan.
+    func headIfExists(_ target: RemoteTarget, key: String) async throws -> ObjectInfo? {
+        if dryRun {
+            let (known, info) = await state.world.object(key, in: target.id)
+            if known { return info }
+            if await state.world.bucketExists(target.id) == true {
+                do { return try await target.storage.headIfExists(bucket: target.bucket, key: key) } catch let error as StorageError where error.code == .noSuchBucket { return nil }
+            }
+        }
+        return try await target.storage.headIfExists(bucket: target.bucket, key: key)
+    }
+
+    /// Whether the bucket exists, through the plan's world in a plan.
+    func bucketExists(_ target: RemoteTarget) async throws -> Bool {
+        if dryRun, let planned = await state.world.bucketExists(target.id) { return planned }
+        return try await target.storage.bucketExists(target.bucket)
+    }
+
+    /// Plans only: remember what this step would change.
+    func plan(_ change: @Sendable (inout PlanWorld) -> Void) async {
+        guard dryRun else { return }
+        await state.updateWorld(change)
+    }
+
+    /// The plan's lines for a list of planned objects: a header, then up to
+    /// 50 objects (`+` would change, `=` unchanged).
+    func planLines(_ header: String) -> [String] {
+        let records = journal.records
+        var lines = [header] + records.prefix(50).map { "  \($0.outcome == .unchanged ? "=" : $0.operation == .delete ? "-" : "+") \($0.name) (\(ByteCount.format($0.bytes)))" }
+        if records.count > 50 { lines.append("  … and \(records.count - 50) more") }
+        return lines
+    }
+}
+
+/// "1 object", "2 objects".
+func plural(_ count: Int, _ word: String) -> String {
+    "\(count) \(word)\(count == 1 ? "" : "s")"
 }
 
 /// A step's work. Each action is one type in `Actions/`.

@@ -16,41 +16,41 @@ enum StorageFactory {
             do {
                 return try Evaluator.resolve(value, in: context).description
             } catch {
-                throw StepError(code: "InvalidStorage", message: "storage \"\(spec.name)\": `\(key)`: \(error)")
+                throw StepError(code: .invalidStorage, message: "storage \"\(spec.name)\": `\(key)`: \(error)")
             }
         }
         switch spec.provider {
         case .local:
             guard let root = try setting("root"), !root.isEmpty else {
-                throw StepError(code: "InvalidStorage", message: "storage \"\(spec.name)\" has no `root`")
+                throw StepError(code: .invalidStorage, message: "storage \"\(spec.name)\" has no `root`")
             }
             return LocalStorage(root: URL(fileURLWithPath: root, relativeTo: workflow.directory).standardizedFileURL)
         case .s3:
             if let step = spec.credentials, credentials == nil {
-                throw StepError(code: "CredentialsUnavailable", message: "storage \"\(spec.name)\" needs the credentials loaded by step \"\(step)\", which has not succeeded")
+                throw StepError(code: .credentialsUnavailable, message: "storage \"\(spec.name)\" needs the credentials loaded by step \"\(step)\", which has not succeeded")
             }
             guard let credentials else {
-                throw StepError(code: "CredentialsUnavailable", message: "storage \"\(spec.name)\" has no `credentials`; add a load-credentials step and name it in `credentials:`")
+                throw StepError(code: .credentialsUnavailable, message: "storage \"\(spec.name)\" has no `credentials`; add a load-credentials step and name it in `credentials:`")
             }
             func first(_ names: [String]) -> String? {
                 for name in names { if let value = credentials[name]?.revealed, !value.isEmpty { return value } }
                 return nil
             }
             guard let accessKey = first(accessKeyNames), let secretKey = first(secretKeyNames) else {
-                throw StepError(code: "CredentialsError", message: "credentials from \(credentials.source) (keys: \(credentials.keys.joined(separator: ", "))) have no access key / secret pair for storage \"\(spec.name)\"; provide key_id and application_key (Backblaze) or aws_access_key_id and aws_secret_access_key. Configure your credentials.")
+                throw StepError(code: .credentialsError, message: "credentials from \(credentials.source) (keys: \(credentials.keys.joined(separator: ", "))) have no access key / secret pair for storage \"\(spec.name)\"; provide key_id and application_key (Backblaze) or aws_access_key_id and aws_secret_access_key. Configure your credentials.")
             }
             let region = try setting("region") ?? "us-east-1"
             let endpoint: URL
             if let text = try setting("endpoint") {
                 guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-                    throw StepError(code: "InvalidStorage", message: "storage \"\(spec.name)\": endpoint \"\(text)\" is not an http(s) URL")
+                    throw StepError(code: .invalidStorage, message: "storage \"\(spec.name)\": endpoint \"\(text)\" is not an http(s) URL")
                 }
                 endpoint = url
             } else {
                 do {
                     endpoint = try S3Configuration.endpoint(forPreset: try setting("preset") ?? "aws", region: region, account: try setting("account"))
                 } catch {
-                    throw StepError(code: "InvalidStorage", message: "storage \"\(spec.name)\": \(error)")
+                    throw StepError(code: .invalidStorage, message: "storage \"\(spec.name)\": \(error)")
                 }
             }
             var configuration = S3Configuration(endpoint: endpoint, region: region, accessKeyId: accessKey, secretAccessKey: secretKey, sessionToken: first(tokenNames))
@@ -68,10 +68,10 @@ enum StorageFactory {
             do {
                 return try S3Storage(configuration: configuration, environment: environment)
             } catch let error as StorageError {
-                throw StepError(code: error.code.rawValue, message: "storage \"\(spec.name)\": \(error)")
+                throw StepError(code: ErrorCode(error.code), message: "storage \"\(spec.name)\": \(error)")
             }
         case .b2:
-            throw StepError(code: "NotSupported", message: "provider b2 (native API) is not available yet; use provider s3 with B2's S3 endpoint")
+            throw StepError(code: .notSupported, message: "provider b2 (native API) is not available yet; use provider s3 with B2's S3 endpoint")
         }
     }
 }

@@ -1,37 +1,86 @@
 import Foundation
 import Storage
 
-/// Runs one closure per item with at most `limit` in flight, each also
-/// holding a slot of the run's shared transfer budget; collects results in
-/// input order. Cancellation stops new items and cancels running ones.
+/// Runs one closure per object with at most `limit` in flight, each also
+/// holding a slot of the run's shared transfer budget, and records every
+/// object's outcome in the step's journal the moment it is known.
+///
+/// Cancellation stops new items; items in flight are recorded as cancelled
+/// and `CancellationError` is thrown once they have all ended.
 enum Transfers {
-    static func forEach<Item: Sendable, Output: Sendable>(
+    /// What one item came to when its body returned.
+    enum ItemResult: Sendable {
+        case transferred(TransferResult)
+        case unchanged
+    }
+
+    /// How an item is named in the report.
+    struct Ref: Sendable {
+        var operation: ObjectOperation
+        var source: String?
+        var target: String?
+        var bytes: Int64
+    }
+
+    /// - Returns: Per item, in input order, its result, or nil when it
+    ///   failed or was refused (the journal has the reason).
+    static func forEach<Item: Sendable>(
         _ items: [Item], context: StepContext, limit: Int,
-        _ body: @escaping @Sendable (Item) async throws -> Output
-    ) async throws -> [Result<Output, any Error>] {
-        var results = [Result<Output, any Error>?](repeating: nil, count: items.count)
-        try await withThrowingTaskGroup(of: (Int, Result<Output, any Error>).self) { group in
+        ref: @escaping @Sendable (Item) -> Ref,
+        _ body: @escaping @Sendable (Item) async throws -> ItemResult
+    ) async throws -> [ItemResult?] {
+        let journal = context.journal
+        var results = [ItemResult?](repeating: nil, count: items.count)
+        var cancelled = false
+        await withTaskGroup(of: (Int, ItemResult?, Bool).self) { group in
             var next = 0
             func addNext() {
                 let index = next
                 let item = items[index]
                 next += 1
                 group.addTask {
+                    let name = ref(item)
                     do {
+                        try Task.checkCancellation()
                         let output = try await context.withTransferSlot { try await body(item) }
-                        return (index, .success(output))
+                        switch output {
+                        case .transferred(let transfer):
+                            journal.record(ObjectRecord(operation: name.operation, outcome: .transferred, source: name.source, target: name.target, bytes: transfer.bytes, checksums: transfer.checksums))
+                        case .unchanged:
+                            journal.record(ObjectRecord(operation: name.operation, outcome: .unchanged, source: name.source, target: name.target, bytes: name.bytes))
+                        }
+                        return (index, output, false)
                     } catch {
-                        if Task.isCancelled || error is CancellationError { throw CancellationError() }
-                        return (index, .failure(error))
+                        if Task.isCancelled || error is CancellationError {
+                            journal.record(ObjectRecord(operation: name.operation, outcome: .cancelled, source: name.source, target: name.target, bytes: name.bytes))
+                            return (index, nil, true)
+                        }
+                        let detail = Executor.stepError(error)
+                        journal.record(ObjectRecord(operation: name.operation, outcome: detail.code == .unsafeKey ? .refused : .failed, source: name.source, target: name.target, bytes: name.bytes, error: ErrorInfo(detail)))
+                        return (index, nil, false)
                     }
                 }
             }
             while next < items.count && next < max(1, limit) { addNext() }
-            while let (index, result) = try await group.next() {
+            while let (index, result, wasCancelled) = await group.next() {
                 results[index] = result
-                if next < items.count { addNext() }
+                if wasCancelled { cancelled = true }
+                if next < items.count && !Task.isCancelled { addNext() }
             }
         }
-        return results.map { $0! }
+        if cancelled || Task.isCancelled { throw CancellationError() }
+        return results
+    }
+
+    /// The step's error when some objects failed or were refused: the count,
+    /// the first few names, and where to find all of them.
+    static func failure(_ verb: String, total: Int, journal: StepJournal) -> StepError? {
+        let failures = journal.failures
+        guard let first = failures.first, let firstError = first.error else { return nil }
+        let shown = failures.prefix(3).map { "\($0.name): \($0.error?.message ?? "")" }
+        var message = "\(failures.count) of \(total) \(verb)\(total == 1 ? "" : "s") failed: " + shown.joined(separator: "; ")
+        if failures.count > shown.count { message += "; and \(failures.count - shown.count) more (the report lists every one)" }
+        let sameCode = failures.allSatisfy { $0.error?.code == firstError.code }
+        return StepError(code: sameCode ? firstError.code : firstError.code, message: message)
     }
 }

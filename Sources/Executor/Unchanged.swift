@@ -22,14 +22,14 @@ enum Unchanged {
     /// Whether the local file has the same content as the remote object.
     ///
     /// - Returns: The verdict and the local SHA-256 when it was computed.
-    static func local(_ url: URL, size: Int64, matches remote: ObjectInfo) throws -> (Bool, String?) {
+    static func local(_ url: URL, size: Int64, matches remote: ObjectInfo, cancellation: CancellationFlag) throws -> (Bool, String?) {
         guard size == remote.size else { return (false, nil) }
         if let expected = sha256(of: remote) {
-            let digest = try FileDigest.digests(of: url)
+            let digest = try FileDigest.digests(of: url, cancellation: cancellation)
             return (digest.sha256 == expected.lowercased(), digest.sha256)
         }
         if let expected = md5(of: remote) {
-            let digest = try FileDigest.digests(of: url, md5: true)
+            let digest = try FileDigest.digests(of: url, md5: true, cancellation: cancellation)
             return (digest.md5 == expected, digest.sha256)
         }
         return (false, nil)

@@ -53,6 +53,18 @@ public final class WorkflowLock: Sendable {
         return WorkflowLock(fd: fd, url: url)
     }
 
+    /// Who holds the lock at `url` right now, or nil when nobody does.
+    public static func holder(at url: URL) -> Holder? {
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            _ = flock(fd, LOCK_UN)
+            return nil
+        }
+        return readHolder(fd)
+    }
+
     private static func readHolder(_ fd: Int32) -> Holder? {
         var buffer = [UInt8](repeating: 0, count: 256)
         let count = pread(fd, &buffer, buffer.count, 0)

@@ -16,13 +16,18 @@ public struct SchedulerStateMachine: Sendable {
         public var condition: StepCondition
         public var retry: RetryPolicy
         public var continueOnError: Bool
+        /// The step's condition can hold in a cancelled run (its `if:` uses
+        /// `cancelled()`): after `cancel()` it stays pending, and runs once its
+        /// needs have ended if the driver's evaluation says so (cleanup steps).
+        public var runsAfterCancel: Bool
 
-        public init(id: String, needs: [String] = [], condition: StepCondition = .success, retry: RetryPolicy = .none, continueOnError: Bool = false) {
+        public init(id: String, needs: [String] = [], condition: StepCondition = .success, retry: RetryPolicy = .none, continueOnError: Bool = false, runsAfterCancel: Bool = false) {
             self.id = id
             self.needs = needs
             self.condition = condition
             self.retry = retry
             self.continueOnError = continueOnError
+            self.runsAfterCancel = runsAfterCancel && condition == .expression
         }
     }
 
@@ -135,6 +140,10 @@ public struct SchedulerStateMachine: Sendable {
         for id in order {
             guard var node = nodes[id] else { continue }
             switch node.status {
+            case .pending where node.step.runsAfterCancel:
+                // Evaluated again once its needs have ended, with cancelled() true.
+                node.awaitingCondition = false
+                node.approved = false
             case .pending:
                 node.status = .cancelled
                 node.awaitingCondition = false
@@ -160,12 +169,14 @@ public struct SchedulerStateMachine: Sendable {
     private mutating func advance() -> [SchedulerAction] {
         guard !finished else { return [] }
         var actions: [SchedulerAction] = []
-        if !cancelled {
+        do {
             var progressed = true
             while progressed {
                 progressed = false
                 for id in order {
                     guard let node = nodes[id], node.status == .pending, !node.awaitingCondition else { continue }
+                    // Once cancelled, only cleanup steps (`if: cancelled()`) may still start.
+                    if cancelled && !node.step.runsAfterCancel { continue }
                     guard node.step.needs.allSatisfy({ nodes[$0]?.status.isTerminal ?? true }) else { continue }
                     if !node.approved {
                         if let decision = decide(node.step) {

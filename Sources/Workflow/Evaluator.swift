@@ -16,6 +16,8 @@ public struct EvaluationContext: Sendable {
     /// Planning (dry run): outputs a step could not predict are unknown,
     /// not null.
     public var planning = false
+    /// Whether the run has been cancelled (`cancelled()`).
+    public var cancelled = false
 
     public init(vars: [String: String] = [:], env: [String: String] = [:], run: [String: String] = [:],
                 outputs: [String: [String: ExpressionValue]] = [:], statuses: [String: String] = [:],
@@ -198,7 +200,7 @@ public enum Evaluator {
         case "success": return .bool(context.success)
         case "failure": return .bool(context.failure)
         case "always": return .bool(true)
-        case "cancelled": return .bool(false)
+        case "cancelled": return .bool(context.cancelled)
         case "contains":
             if case .list(let items) = args[0] {
                 return .bool(items.contains { compare(.equal, $0, args[1]) })

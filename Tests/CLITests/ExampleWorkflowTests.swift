@@ -8,23 +8,35 @@ import Testing
 
     /// The fields the product brief promises in every report.
     static func checkSchema(_ report: [String: Any]) {
-        #expect(report["reportVersion"] as? Int == 1)
+        #expect(report["reportVersion"] as? Int == 2)
+        #expect(report["bucketflowVersion"] as? String != nil)
         let workflow = report["workflow"] as? [String: Any] ?? [:]
         for key in ["name", "file", "sha256"] { #expect(workflow[key] != nil, "workflow.\(key)") }
         let run = report["run"] as? [String: Any] ?? [:]
-        for key in ["id", "status", "dryRun", "startedAt", "finishedAt", "durationSeconds"] { #expect(run[key] != nil, "run.\(key)") }
+        for key in ["id", "status", "dryRun", "startedAt", "finishedAt", "durationSeconds", "exitCode", "vars"] { #expect(run[key] != nil, "run.\(key)") }
         let steps = report["steps"] as? [[String: Any]] ?? []
         #expect(!steps.isEmpty)
         for step in steps {
-            for key in ["id", "action", "status", "needs", "attempts", "bytes", "objects", "outputs"] {
+            for key in ["id", "action", "status", "needs", "attempts", "bytes", "objects", "counts", "outputs", "transfers"] {
                 #expect(step[key] != nil, "steps[].\(key)")
+            }
+            for record in step["transfers"] as? [[String: Any]] ?? [] {
+                #expect(["transferred", "unchanged", "failed", "refused", "cancelled", "planned", "inspected"].contains(record["outcome"] as? String ?? ""), "outcome of \(record)")
+                if record["outcome"] as? String == "failed" || record["outcome"] as? String == "refused" {
+                    #expect((record["error"] as? [String: Any])?["code"] as? String != nil, "error of \(record)")
+                }
+            }
+            // Every step's times lie inside its run's.
+            if let started = step["startedAt"] as? String, let finished = step["finishedAt"] as? String,
+               let runStarted = run["startedAt"] as? String, let runFinished = run["finishedAt"] as? String {
+                #expect(runStarted <= started && started <= finished && finished <= runFinished, "step \(step["id"] ?? "") \(started)…\(finished) outside its run \(runStarted)…\(runFinished)")
             }
             if step["status"] as? String != "skipped" && step["status"] as? String != "cancelled" {
                 for key in ["startedAt", "finishedAt", "durationSeconds"] { #expect(step[key] != nil, "steps[].\(key)") }
             }
         }
         let totals = report["totals"] as? [String: Any] ?? [:]
-        for key in ["steps", "succeeded", "failed", "skipped", "bytes", "objects"] { #expect(totals[key] != nil, "totals.\(key)") }
+        for key in ["steps", "succeeded", "failed", "skipped", "bytes", "objects", "objectsUnchanged", "objectsFailed", "objectsRefused", "objectsCancelled"] { #expect(totals[key] != nil, "totals.\(key)") }
         // Millisecond timestamps.
         #expect((run["startedAt"] as? String)?.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression) != nil)
     }
@@ -57,8 +69,9 @@ import Testing
         let second = try CLI.run(["run", "workflows/daily-exports.yaml", "--report", "r2.json"], in: tree.root)
         #expect(second.status == 0, Comment(rawValue: second.stderr))
         let upload = (try tree.report("r2.json")["steps"] as! [[String: Any]]).first { $0["id"] as? String == "upload" }!
-        #expect(upload["transferred"] as? Int == 0)
-        #expect(upload["skippedUnchanged"] as? Int == 4)
+        #expect((upload["counts"] as? [String: Any])?["transferred"] as? Int == 0)
+        #expect((upload["counts"] as? [String: Any])?["unchanged"] as? Int == 4)
+        #expect((upload["transfers"] as? [[String: Any]])?.allSatisfy { $0["outcome"] as? String == "unchanged" } == true)
     }
 
     @Test func failureHandlingSkipsContinuesAndCleansUp() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scheduler
 import Synchronization
 import Workflow
 @testable import Executor
@@ -22,7 +23,7 @@ struct ConcurrencyTests {
               c: {action: upload, needs: [bucket], from: files/c.bin, to: "disk://bk1/c.bin"}
               join: {action: list, needs: [a, b, c], at: "disk://bk1/"}
             """)
-        #expect(report.run.status == "succeeded")
+        #expect(report.run.status == .succeeded)
         func interval(_ id: String) -> (Date, Date) {
             let step = report.step(id)
             return (Timestamps.parse(step.startedAt!)!, Timestamps.parse(step.finishedAt!)!)
@@ -69,8 +70,8 @@ struct ConcurrencyTests {
                 retry: {attempts: 3, backoff: 10ms}
             """)
         #expect(report.step("look").attempts == 3)
-        #expect(report.step("look").status == "failed")
-        #expect(report.step("look").error?.code == "NoSuchBucket")
+        #expect(report.step("look").status == .failed)
+        #expect(report.step("look").error?.code.rawValue == "NoSuchBucket")
     }
 
     @Test func timeoutsFailTheStep() async throws {
@@ -85,9 +86,9 @@ struct ConcurrencyTests {
               bucket: {action: create-bucket, bucket: "disk://bk1"}
               up: {action: upload, needs: [bucket], from: files/big.bin, to: "disk://bk1/big.bin", timeout: 1ms}
             """)
-        #expect(report.step("up").status == "failed")
-        #expect(report.step("up").error?.code == "Timeout")
-        #expect(report.step("up").error?.message == "the step did not finish within 1ms")
+        #expect(report.step("up").status == .failed)
+        #expect(report.step("up").error?.code.rawValue == "Timeout")
+        #expect(report.step("up").error?.message == "the step did not finish within 1ms; raise its `timeout:` if it needs longer")
         #expect(ws.temporaryFiles().isEmpty)
     }
 
@@ -127,9 +128,9 @@ struct ConcurrencyTests {
         let report = await task.value
         feeder.cancel()
         await feeder.value
-        #expect(report.run.status == "cancelled")
-        #expect(report.step("up").status == "cancelled")
-        #expect(report.step("later").status == "cancelled")
+        #expect(report.run.status == .cancelled)
+        #expect(report.step("up").status == .cancelled)
+        #expect(report.step("later").status == .cancelled)
         #expect(report.step("later").skipReason == "the run was cancelled before this step started")
         #expect(!ws.exists("buckets/bk1/stream.bin"))
         #expect(ws.temporaryFiles().isEmpty)

@@ -10,96 +10,73 @@ enum CopyAction: StepAction {
         var key: String
     }
 
-    enum ItemOutcome: Sendable {
-        case copied(TransferResult)
-        case unchanged
-    }
-
     static func run(_ context: StepContext) async throws -> StepResult {
         let source = try await context.remote("from")
         let target = try await context.remote("to")
         let skipUnchanged = try context.bool("skip-unchanged", default: false)
         var result = StepResult()
         var items: [Item] = []
-        do {
-            if source.isPrefix {
-                guard target.isPrefix else {
-                    throw StepError.invalid("`to` must end with \"/\" when copying a prefix (\(source.display)); write \(target.display)/")
-                }
-                for object in try await source.storage.listAll(bucket: source.bucket, prefix: source.key) {
-                    items.append(Item(object: object, key: target.key + object.key.dropFirst(source.key.count)))
-                }
-            } else {
-                let object = try await source.storage.head(bucket: source.bucket, key: source.key)
-                let name = source.key.split(separator: "/").last.map(String.init) ?? source.key
-                items.append(Item(object: object, key: target.isPrefix ? target.key + name : target.key))
+        if source.isPrefix {
+            guard target.isPrefix else {
+                throw StepError.invalid("`to` must end with \"/\" when copying a prefix (\(source.display)); write \(target.display)/")
             }
-        } catch let error as StorageError where context.dryRun {
-            result.plan = ["copy \(source.display) to \(target.display) \(PlanText.unknown(error))"]
-            return result
+            for object in try await context.listAll(source, prefix: source.key) {
+                items.append(Item(object: object, key: target.key + object.key.dropFirst(source.key.count)))
+            }
+        } else {
+            guard let object = try await context.headIfExists(source, key: source.key) else {
+                throw StepError(code: .noSuchKey, message: "\(source.display) does not exist; check the key, or end `from` with \"/\" to copy a folder")
+            }
+            let name = source.key.split(separator: "/").last.map(String.init) ?? source.key
+            items.append(Item(object: object, key: target.isPrefix ? target.key + name : target.key))
         }
         let sameStorage = source.storageName == target.storageName
 
-        let outcomes: [Result<ItemOutcome, any Error>]
         if context.dryRun {
-            outcomes = await items.asyncMap { item in
-                if skipUnchanged, let existing = try? await target.storage.headIfExists(bucket: target.bucket, key: item.key),
-                   Unchanged.objects(item.object, existing) {
-                    return .success(.unchanged)
-                }
-                return .success(.copied(TransferResult(key: item.key, bytes: item.object.size)))
+            for item in items {
+                let existing = skipUnchanged ? try await context.headIfExists(target, key: item.key) : nil
+                let unchanged = existing.map { Unchanged.objects(item.object, $0) } ?? false
+                context.record(.copy, unchanged ? .unchanged : .planned, source: source.display(key: item.object.key), target: target.display(key: item.key), bytes: item.object.size)
             }
-        } else {
-            outcomes = try await Transfers.forEach(items, context: context, limit: context.options.transfers) { item in
-                if skipUnchanged, let existing = try await target.storage.headIfExists(bucket: target.bucket, key: item.key),
-                   Unchanged.objects(item.object, existing) {
-                    return ItemOutcome.unchanged
-                }
-                let transfer: TransferResult
-                if sameStorage {
-                    transfer = try await source.storage.copy(fromBucket: source.bucket, fromKey: item.object.key, toBucket: target.bucket, toKey: item.key)
-                } else {
-                    transfer = try await relay(item, source: source, target: target)
-                }
-                context.emit(.objectTransferred(step: context.step.id, operation: "copy", target: target.display(key: item.key), bytes: transfer.bytes))
-                return .copied(transfer)
-            }
-        }
-        var keys: [ExpressionValue] = []
-        var failures: [(String, any Error)] = []
-        for (item, outcome) in zip(items, outcomes) {
-            switch outcome {
-            case .success(.copied(let transfer)):
-                keys.append(.string(item.key))
-                result.bytes += transfer.bytes
-                result.objects += 1
-                result.transferred += context.dryRun ? 0 : 1
-                result.transfers.append(.init(operation: "copy", source: source.display(key: item.object.key), target: target.display(key: item.key), bytes: transfer.bytes, checksums: transfer.checksums.isEmpty ? nil : transfer.checksums))
-            case .success(.unchanged):
-                keys.append(.string(item.key))
-                result.skippedUnchanged += 1
-                result.transfers.append(.init(operation: "skip", source: source.display(key: item.object.key), target: target.display(key: item.key), bytes: item.object.size, reason: "unchanged"))
-            case .failure(let error):
-                result.failedObjects += 1
-                failures.append((item.key, error))
-            }
-        }
-        let urls = keys.map { ExpressionValue.string(target.display(key: $0.description)) }
-        result.outputs = ["keys": .list(keys), "count": .number(Double(keys.count)), "bytes": .number(Double(result.bytes)),
-                          "url": urls.count == 1 ? urls[0] : .string(target.display), "skipped": .number(Double(result.skippedUnchanged))]
-        if context.dryRun {
-            var line = "copy \(result.objects) object\(result.objects == 1 ? "" : "s") (\(ByteCount.format(result.bytes))) from \(source.display) to \(target.display)"
-            if result.skippedUnchanged > 0 { line += ", \(result.skippedUnchanged) unchanged" }
-            result.plan = [line] + result.transfers.prefix(50).map { "  \($0.operation == "skip" ? "=" : "+") \($0.target ?? "") (\(ByteCount.format($0.bytes)))" }
-            if result.transfers.count > 50 { result.plan.append("  … and \(result.transfers.count - 50) more") }
+            let writes = items.map { ($0.key, $0.object.size) }
+            await context.plan { world in for (key, size) in writes { world.write(key, size: size, in: target.id) } }
+            let counts = context.journal.counts
+            result.outputs = outputs(keys: items.map(\.key), target: target, bytes: counts.bytes, skipped: counts.unchanged)
+            var line = "copy \(plural(counts.planned, "object")) (\(ByteCount.format(counts.bytes))) from \(source.display) to \(target.display)"
+            if counts.unchanged > 0 { line += ", \(counts.unchanged) unchanged" }
+            result.plan = context.planLines(line)
             return result
         }
-        result.summary = "\(result.transferred) copied (\(ByteCount.format(result.bytes)))" + (result.skippedUnchanged > 0 ? ", \(result.skippedUnchanged) unchanged" : "") + " to \(target.display)"
-        if let (key, error) = failures.first {
-            let detail = Executor.stepError(error)
-            throw StepFailure(error: StepError(code: detail.code, message: "\(failures.count) of \(items.count) copies failed; first: \(target.display(key: key)): \(detail.message)"), partial: result)
+
+        let outcomes = try await Transfers.forEach(items, context: context, limit: context.options.transfers, ref: { item in
+            .init(operation: .copy, source: source.display(key: item.object.key), target: target.display(key: item.key), bytes: item.object.size)
+        }) { item in
+            if skipUnchanged, let existing = try await target.storage.headIfExists(bucket: target.bucket, key: item.key),
+               Unchanged.objects(item.object, existing) {
+                return .unchanged
+            }
+            let transfer: TransferResult
+            if sameStorage {
+                transfer = try await source.storage.copy(fromBucket: source.bucket, fromKey: item.object.key, toBucket: target.bucket, toKey: item.key)
+            } else {
+                transfer = try await relay(item, source: source, target: target)
+            }
+            context.emit(.objectTransferred(step: context.step.id, operation: "copy", target: target.display(key: item.key), bytes: transfer.bytes))
+            return .transferred(transfer)
+        }
+        let counts = context.journal.counts
+        result.outputs = outputs(keys: zip(items, outcomes).compactMap { $1 == nil ? nil : $0.key }, target: target, bytes: counts.bytes, skipped: counts.unchanged)
+        result.summary = "\(counts.transferred) copied (\(ByteCount.format(counts.bytes)))" + (counts.unchanged > 0 ? ", \(counts.unchanged) unchanged" : "") + " to \(target.display)"
+        if let failure = Transfers.failure("copy", total: items.count, journal: context.journal) {
+            throw StepFailure(error: failure, partial: result)
         }
         return result
+    }
+
+    static func outputs(keys: [String], target: RemoteTarget, bytes: Int64, skipped: Int) -> [String: ExpressionValue] {
+        let urls = keys.map { ExpressionValue.string(target.display(key: $0)) }
+        return ["keys": .list(keys.map(ExpressionValue.string)), "count": .number(Double(keys.count)), "bytes": .number(Double(bytes)),
+                "url": urls.count == 1 ? urls[0] : .string(target.display), "skipped": .number(Double(skipped))]
     }
 
     /// Copies across storages through a private temporary file.
@@ -112,13 +89,5 @@ enum CopyAction: StepAction {
         var options = PutOptions(contentType: item.object.contentType, metadata: item.object.metadata)
         if let sha = Unchanged.sha256(of: item.object) { options.metadata["sha256"] = sha }
         return try await target.storage.upload(from: file, bucket: target.bucket, key: item.key, options: options)
-    }
-}
-
-extension Array where Element: Sendable {
-    func asyncMap<T>(_ transform: (Element) async -> T) async -> [T] {
-        var results: [T] = []
-        for element in self { results.append(await transform(element)) }
-        return results
     }
 }

@@ -13,31 +13,34 @@ enum CreateBucketAction: StepAction {
         result.outputs["bucket"] = .string(target.bucket)
         result.outputs["url"] = .string(target.display)
         if context.dryRun {
-            let exists = try? await target.storage.bucketExists(target.bucket)
-            switch exists {
-            case true?:
-                result.plan = ["bucket \(target.display) exists already" + (ifExists == "ok" ? " (nothing to do)" : "; the run would fail (if-exists: fail)")]
+            // A storage that cannot be read fails the plan: "unknown" is not
+            // an answer a cron batch can act on.
+            if try await context.bucketExists(target) {
+                if ifExists != "ok" {
+                    throw StepError(code: .bucketAlreadyExists, message: "bucket \(target.display) already exists, so the run would fail; add `if-exists: ok` to accept an existing bucket")
+                }
+                result.plan = ["bucket \(target.display) exists already (nothing to do)"]
                 result.outputs["created"] = .bool(false)
-            case false?:
+                context.record(.createBucket, .unchanged, target: target.display)
+            } else {
                 result.plan = ["create bucket \(target.display)"]
-                result.transfers = [.init(operation: "create-bucket", source: nil, target: target.display, bytes: 0)]
                 result.outputs["created"] = .bool(true)
-            case nil:
-                result.plan = ["create bucket \(target.display) unless it exists (remote state unknown)"]
-                result.transfers = [.init(operation: "create-bucket", source: nil, target: target.display, bytes: 0)]
+                context.record(.createBucket, .planned, target: target.display)
             }
+            await context.plan { $0.createBucket(target.id) }
             return result
         }
         do {
             try await target.storage.createBucket(target.bucket)
             result.outputs["created"] = .bool(true)
             result.summary = "created \(target.display)"
-            result.transfers = [.init(operation: "create-bucket", source: nil, target: target.display, bytes: 0)]
+            context.record(.createBucket, .transferred, target: target.display)
         } catch let error as StorageError where error.code == .bucketAlreadyExists && ifExists == "ok" {
             result.outputs["created"] = .bool(false)
             result.summary = "\(target.display) exists already"
+            context.record(.createBucket, .unchanged, target: target.display)
         } catch let error as StorageError where error.code == .bucketAlreadyExists {
-            throw StepError(code: error.code.rawValue, message: "bucket \(target.display) already exists; add `if-exists: ok` to accept an existing bucket")
+            throw StepError(code: .bucketAlreadyExists, message: "bucket \(target.display) already exists; add `if-exists: ok` to accept an existing bucket")
         }
         return result
     }

@@ -11,20 +11,21 @@ enum CreateFolderAction: StepAction {
         if !target.key.hasSuffix("/") { target.key += "/" }
         var result = StepResult()
         result.outputs = ["key": .string(target.key), "url": .string(target.display)]
-        result.transfers = [.init(operation: "create-folder", source: nil, target: target.display, bytes: 0)]
         if context.dryRun {
-            let existing = try? await target.storage.headIfExists(bucket: target.bucket, key: target.key)
-            if existing != nil {
-                result.plan = ["folder \(target.display) exists already"]
-                result.transfers = []
+            if try await context.headIfExists(target, key: target.key) != nil {
+                result.plan = ["folder \(target.display) exists already (nothing to do)"]
+                context.record(.createFolder, .unchanged, target: target.display)
             } else {
                 result.plan = ["create folder \(target.display)"]
+                context.record(.createFolder, .planned, target: target.display)
+                let key = target.key, id = target.id
+                await context.plan { $0.write(key, size: 0, in: id) }
             }
             return result
         }
         let empty = try EmptyFile.url()
         _ = try await target.storage.upload(from: empty, bucket: target.bucket, key: target.key, options: PutOptions(contentType: "application/x-directory"))
-        result.objects = 1
+        context.record(.createFolder, .transferred, target: target.display)
         result.summary = "created \(target.display)"
         return result
     }
@@ -36,7 +37,7 @@ enum EmptyFile {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("bucketflow-empty-\(getpid())")
         if !FileManager.default.fileExists(atPath: url.path) {
             guard FileManager.default.createFile(atPath: url.path, contents: Data()) else {
-                throw StepError(code: "IOError", message: "cannot create \(url.path)")
+                throw StepError(code: .ioError, message: "cannot create \(url.path)")
             }
         }
         return url

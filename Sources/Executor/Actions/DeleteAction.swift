@@ -13,57 +13,72 @@ enum DeleteAction: StepAction {
         }
         if recursive || target.key.hasSuffix("/") {
             if !target.key.isEmpty && !target.key.hasSuffix("/") { target.key += "/" }
-            return try await deletePrefix(target, context: context, ifMissing: ifMissing, countOutput: "count", keysOutput: "keys")
+            return try await deletePrefix(target, context: context, ifMissing: ifMissing, keysOutput: "keys")
         }
         var result = StepResult()
-        let existing = try await target.storage.headIfExists(bucket: target.bucket, key: target.key)
-        guard let existing else {
-            if ifMissing == "fail" { throw StepError(code: "NoSuchKey", message: "\(target.display) does not exist") }
+        guard let existing = try await context.headIfExists(target, key: target.key) else {
+            if ifMissing == "fail" { throw StepError(code: .noSuchKey, message: "\(target.display) does not exist; use `if-missing: ok` to accept that") }
             result.outputs = ["keys": .list([]), "count": .number(0)]
             result.plan = ["\(target.display) does not exist (nothing to do)"]
             result.summary = "\(target.display) did not exist"
             return result
         }
         result.outputs = ["keys": .list([.string(target.key)]), "count": .number(1)]
-        result.transfers = [.init(operation: "delete", source: nil, target: target.display, bytes: existing.size)]
-        result.objects = 1
         if context.dryRun {
+            context.record(.delete, .planned, target: target.display, bytes: existing.size)
+            let key = target.key, id = target.id
+            await context.plan { $0.delete([key], in: id) }
             result.plan = ["delete \(target.display) (\(ByteCount.format(existing.size)))"]
             return result
         }
         let failures = try await target.storage.delete(bucket: target.bucket, keys: [target.key])
-        if let failure = failures.first { throw StepError(code: failure.code, message: "could not delete \(target.display): \(failure.message)") }
+        if let failure = failures.first {
+            let error = StepError(code: ErrorCode(StorageError.Code(rawValue: failure.code)), message: "could not delete \(target.display): \(failure.message)")
+            context.record(.delete, .failed, target: target.display, bytes: existing.size, error: error)
+            throw error
+        }
+        context.record(.delete, .transferred, target: target.display, bytes: existing.size)
         result.summary = "deleted \(target.display)"
         return result
     }
 
-    static func deletePrefix(_ target: RemoteTarget, context: StepContext, ifMissing: String, countOutput: String, keysOutput: String?) async throws -> StepResult {
+    /// Deletes every object under the target's key, recording each.
+    static func deletePrefix(_ target: RemoteTarget, context: StepContext, ifMissing: String, keysOutput: String?) async throws -> StepResult {
         var result = StepResult()
-        let objects: [ObjectInfo]
-        do {
-            objects = try await target.storage.listAll(bucket: target.bucket, prefix: target.key)
-        } catch let error as StorageError where context.dryRun {
-            result.plan = ["delete everything under \(target.display) \(PlanText.unknown(error))"]
-            return result
-        }
+        let objects = try await context.listAll(target, prefix: target.key)
         if objects.isEmpty && ifMissing == "fail" {
-            throw StepError(code: "NoSuchKey", message: "nothing exists under \(target.display)")
+            throw StepError(code: .noSuchKey, message: "nothing exists under \(target.display); use `if-missing: ok` to accept that")
         }
-        result.outputs[countOutput] = .number(Double(objects.count))
+        result.outputs["count"] = .number(Double(objects.count))
         if let keysOutput { result.outputs[keysOutput] = .list(objects.map { .string($0.key) }) }
         result.outputs["prefix"] = .string(target.key)
-        result.objects = objects.count
-        result.transfers = objects.map { .init(operation: "delete", source: nil, target: target.display(key: $0.key), bytes: $0.size) }
         if context.dryRun {
-            result.plan = objects.isEmpty ? ["nothing under \(target.display) (nothing to do)"] : ["delete \(objects.count) objects (\(ByteCount.format(objects.reduce(0) { $0 + $1.size }))) under \(target.display)"]
+            for object in objects { context.record(.delete, .planned, target: target.display(key: object.key), bytes: object.size) }
+            let keys = objects.map(\.key)
+            await context.plan { $0.delete(keys, in: target.id) }
+            result.plan = objects.isEmpty ? ["nothing under \(target.display) (nothing to do)"] : context.planLines("delete \(plural(objects.count, "object")) (\(ByteCount.format(objects.reduce(0) { $0 + $1.size }))) under \(target.display)")
             return result
         }
-        let failures = try await target.storage.delete(bucket: target.bucket, keys: objects.map(\.key))
-        if let first = failures.first {
-            result.failedObjects = failures.count
-            throw StepError(code: first.code, message: "\(failures.count) of \(objects.count) objects under \(target.display) were not deleted, e.g. \(first.key): \(first.message)")
-        }
-        result.summary = "deleted \(objects.count) objects under \(target.display)"
+        try await deleteObjects(objects, in: target, context: context)
+        result.summary = "deleted \(plural(objects.count, "object")) under \(target.display)"
         return result
+    }
+
+    /// Deletes `objects` and records each one's outcome; throws when some failed.
+    static func deleteObjects(_ objects: [ObjectInfo], in target: RemoteTarget, context: StepContext) async throws {
+        guard !objects.isEmpty else { return }
+        let failures = try await target.storage.delete(bucket: target.bucket, keys: objects.map(\.key))
+        let failed = Dictionary(failures.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        for object in objects {
+            if let failure = failed[object.key] {
+                context.record(.delete, .failed, target: target.display(key: object.key), bytes: object.size,
+                               error: StepError(code: ErrorCode(StorageError.Code(rawValue: failure.code)), message: failure.message))
+            } else {
+                context.record(.delete, .transferred, target: target.display(key: object.key), bytes: object.size)
+            }
+        }
+        if let failure = Transfers.failure("delete", total: objects.count, journal: context.journal) {
+            throw failure
+        }
     }
 }

@@ -13,47 +13,49 @@ enum DeleteBucketAction: StepAction {
         var result = StepResult()
         result.outputs["bucket"] = .string(target.bucket)
         if context.dryRun {
-            guard let exists = try? await target.storage.bucketExists(target.bucket) else {
-                result.plan = ["delete bucket \(target.display) (remote state unknown)"]
+            guard try await context.bucketExists(target) else {
+                if ifMissing != "ok" {
+                    throw StepError(code: .noSuchBucket, message: "bucket \(target.display) does not exist, so the run would fail; add `if-missing: ok` to accept that")
+                }
+                result.plan = ["bucket \(target.display) does not exist (nothing to do)"]
+                result.outputs["deleted"] = .bool(false)
                 return result
             }
-            if !exists {
-                result.plan = ["bucket \(target.display) does not exist" + (ifMissing == "ok" ? " (nothing to do)" : "; the run would fail (if-missing: fail)")]
-                return result
+            // The plan's world: objects deleted by earlier steps are gone,
+            // objects uploaded by earlier steps are there.
+            let objects = try await context.listAll(target, prefix: "")
+            if !objects.isEmpty && !force {
+                throw StepError(code: .bucketNotEmpty, message: "bucket \(target.display) would still hold \(plural(objects.count, "object")), so the run would fail; add `force: true` to delete them first")
             }
-            let objects = (try? await target.storage.listAll(bucket: target.bucket, prefix: "")) ?? []
-            if !objects.isEmpty && force {
-                result.plan.append("delete \(objects.count) objects (\(ByteCount.format(objects.reduce(0) { $0 + $1.size }))) in \(target.display)")
-                result.transfers += objects.map { .init(operation: "delete", source: nil, target: target.display(key: $0.key), bytes: $0.size) }
-            } else if !objects.isEmpty {
-                result.plan.append("bucket \(target.display) holds \(objects.count) objects; the run would fail without `force: true`")
+            if !objects.isEmpty {
+                result.plan.append("delete \(plural(objects.count, "object")) (\(ByteCount.format(objects.reduce(0) { $0 + $1.size }))) in \(target.display)")
+                for object in objects { context.record(.delete, .planned, target: target.display(key: object.key), bytes: object.size) }
             }
             result.plan.append("delete bucket \(target.display)")
-            result.transfers.append(.init(operation: "delete-bucket", source: nil, target: target.display, bytes: 0))
+            context.record(.deleteBucket, .planned, target: target.display)
+            await context.plan { $0.deleteBucket(target.id) }
+            result.outputs["deleted"] = .bool(true)
+            result.outputs["objects-deleted"] = .number(Double(objects.count))
             return result
         }
         var deletedObjects = 0
         do {
             if force {
                 let objects = try await target.storage.listAll(bucket: target.bucket, prefix: "")
-                let failures = try await target.storage.delete(bucket: target.bucket, keys: objects.map(\.key))
-                if let first = failures.first {
-                    throw StepError(code: first.code, message: "could not empty \(target.display): \(failures.count) objects not deleted, e.g. \(first.key): \(first.message)")
-                }
+                try await DeleteAction.deleteObjects(objects, in: target, context: context)
                 deletedObjects = objects.count
             }
             try await target.storage.deleteBucket(target.bucket)
+            context.record(.deleteBucket, .transferred, target: target.display)
             result.outputs["deleted"] = .bool(true)
-            result.summary = "deleted \(target.display)" + (deletedObjects > 0 ? " and \(deletedObjects) objects" : "")
-            result.transfers.append(.init(operation: "delete-bucket", source: nil, target: target.display, bytes: 0))
+            result.summary = "deleted \(target.display)" + (deletedObjects > 0 ? " and \(plural(deletedObjects, "object"))" : "")
         } catch let error as StorageError where error.code == .noSuchBucket && ifMissing == "ok" {
             result.outputs["deleted"] = .bool(false)
             result.summary = "\(target.display) does not exist"
         } catch let error as StorageError where error.code == .bucketNotEmpty {
-            throw StepError(code: error.code.rawValue, message: "bucket \(target.display) is not empty; add `force: true` to delete its objects first")
+            throw StepError(code: .bucketNotEmpty, message: "bucket \(target.display) is not empty; add `force: true` to delete its objects first")
         }
         result.outputs["objects-deleted"] = .number(Double(deletedObjects))
-        result.objects = deletedObjects
         return result
     }
 }

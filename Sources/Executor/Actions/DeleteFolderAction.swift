@@ -10,6 +10,6 @@ enum DeleteFolderAction: StepAction {
         }
         if !target.key.hasSuffix("/") { target.key += "/" }
         let ifMissing = try context.string("if-missing") ?? "ok"
-        return try await DeleteAction.deletePrefix(target, context: context, ifMissing: ifMissing, countOutput: "count", keysOutput: nil)
+        return try await DeleteAction.deletePrefix(target, context: context, ifMissing: ifMissing, keysOutput: nil)
     }
 }

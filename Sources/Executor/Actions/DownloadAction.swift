@@ -4,16 +4,13 @@ import Storage
 
 /// `download`: one object to a file (or into a directory), or every object
 /// under a prefix into a directory, keeping the relative paths. Each file
-/// arrives under a temporary name and is renamed once complete.
+/// arrives under a temporary name and is renamed once complete. A key that
+/// cannot be saved safely (`a/../../x`) is refused and recorded; the others
+/// still download, and the step then fails.
 enum DownloadAction: StepAction {
     struct Item: Sendable {
         var object: ObjectInfo
         var destination: URL
-    }
-
-    enum ItemOutcome: Sendable {
-        case downloaded(TransferResult)
-        case unchanged
     }
 
     static func run(_ context: StepContext) async throws -> StepResult {
@@ -23,89 +20,74 @@ enum DownloadAction: StepAction {
         var result = StepResult()
 
         var items: [Item] = []
-        do {
-            if source.isPrefix {
-                let objects = try await source.storage.listAll(bucket: source.bucket, prefix: source.key)
-                for object in objects where !object.key.hasSuffix("/") {
-                    let relative = String(object.key.dropFirst(source.key.count))
+        var total = 0
+        if source.isPrefix {
+            let objects = try await context.listAll(source, prefix: source.key)
+            for object in objects where !object.key.hasSuffix("/") {
+                total += 1
+                let relative = String(object.key.dropFirst(source.key.count))
+                do {
                     items.append(Item(object: object, destination: try safeJoin(destination, relative, key: object.key)))
+                } catch let error as StepError {
+                    context.record(.download, .refused, source: source.display(key: object.key), target: nil, bytes: object.size, error: error)
                 }
-            } else {
-                let object = try await source.storage.head(bucket: source.bucket, key: source.key)
-                var isDirectory: ObjCBool = false
-                let intoDirectory = destinationText.hasSuffix("/") || (FileManager.default.fileExists(atPath: destination.path, isDirectory: &isDirectory) && isDirectory.boolValue)
-                let name = source.key.split(separator: "/").last.map(String.init) ?? source.key
-                items.append(Item(object: object, destination: intoDirectory ? destination.appendingPathComponent(name) : destination))
             }
-        } catch let error as StorageError where context.dryRun {
-            result.plan = ["download \(source.display) to \(destination.path) \(PlanText.unknown(error))"]
-            return result
+        } else {
+            guard let object = try await context.headIfExists(source, key: source.key) else {
+                throw StepError(code: .noSuchKey, message: "\(source.display) does not exist; check the key, or end `from` with \"/\" to download a folder")
+            }
+            total = 1
+            var isDirectory: ObjCBool = false
+            let intoDirectory = destinationText.hasSuffix("/") || (FileManager.default.fileExists(atPath: destination.path, isDirectory: &isDirectory) && isDirectory.boolValue)
+            let name = source.key.split(separator: "/").last.map(String.init) ?? source.key
+            items.append(Item(object: object, destination: intoDirectory ? destination.appendingPathComponent(name) : destination))
         }
 
         if context.dryRun {
-            var files: [ExpressionValue] = []
             for item in items {
-                files.append(.string(item.destination.path))
+                let ref = (source.display(key: item.object.key), item.destination.path, item.object.size)
                 if skipUnchanged, FileManager.default.fileExists(atPath: item.destination.path),
-                   let same = try? Unchanged.local(item.destination, size: fileSize(item.destination), matches: item.object).0, same {
-                    result.skippedUnchanged += 1
-                    result.transfers.append(.init(operation: "skip", source: source.display(key: item.object.key), target: item.destination.path, bytes: item.object.size, reason: "unchanged"))
-                    continue
+                   (try? await BlockingIO.run({ flag in try Unchanged.local(item.destination, size: fileSize(item.destination), matches: item.object, cancellation: flag).0 })) == true {
+                    context.record(.download, .unchanged, source: ref.0, target: ref.1, bytes: ref.2)
+                } else {
+                    context.record(.download, .planned, source: ref.0, target: ref.1, bytes: ref.2)
                 }
-                result.objects += 1
-                result.bytes += item.object.size
-                result.transfers.append(.init(operation: "download", source: source.display(key: item.object.key), target: item.destination.path, bytes: item.object.size))
             }
-            result.outputs = outputs(files: files, bytes: result.bytes, destination: destination, skipped: result.skippedUnchanged)
-            var line = "download \(result.objects) object\(result.objects == 1 ? "" : "s") (\(ByteCount.format(result.bytes))) from \(source.display) to \(destination.path)"
-            if result.skippedUnchanged > 0 { line += ", \(result.skippedUnchanged) unchanged" }
-            result.plan = [line] + result.transfers.prefix(50).map { "  \($0.operation == "skip" ? "=" : "+") \($0.target ?? "") (\(ByteCount.format($0.bytes)))" }
-            if result.transfers.count > 50 { result.plan.append("  … and \(result.transfers.count - 50) more") }
+            let counts = context.journal.counts
+            result.outputs = outputs(files: items.map(\.destination.path), bytes: counts.bytes, destination: destination, skipped: counts.unchanged)
+            var line = "download \(plural(counts.planned, "object")) (\(ByteCount.format(counts.bytes))) from \(source.display) to \(destination.path)"
+            if counts.unchanged > 0 { line += ", \(counts.unchanged) unchanged" }
+            if counts.refused > 0 { line += "; \(counts.refused) refused (unsafe names): the run would fail" }
+            result.plan = context.planLines(line)
             return result
         }
 
-        let outcomes = try await Transfers.forEach(items, context: context, limit: context.options.transfers) { item in
+        let outcomes = try await Transfers.forEach(items, context: context, limit: context.options.transfers, ref: { item in
+            .init(operation: .download, source: source.display(key: item.object.key), target: item.destination.path, bytes: item.object.size)
+        }) { item in
             if skipUnchanged, FileManager.default.fileExists(atPath: item.destination.path),
-               try await BlockingIO.run({ _ in try Unchanged.local(item.destination, size: fileSize(item.destination), matches: item.object).0 }) {
-                return ItemOutcome.unchanged
+               try await BlockingIO.run({ flag in try Unchanged.local(item.destination, size: fileSize(item.destination), matches: item.object, cancellation: flag).0 }) {
+                return .unchanged
             }
             try FileManager.default.createDirectory(at: item.destination.deletingLastPathComponent(), withIntermediateDirectories: true)
             let transfer = try await source.storage.download(bucket: source.bucket, key: item.object.key, to: item.destination, known: item.object)
             context.emit(.objectTransferred(step: context.step.id, operation: "download", target: item.destination.path, bytes: transfer.bytes))
-            return .downloaded(transfer)
+            return .transferred(transfer)
         }
-        var files: [ExpressionValue] = []
-        var failures: [(String, any Error)] = []
-        for (item, outcome) in zip(items, outcomes) {
-            switch outcome {
-            case .success(.downloaded(let transfer)):
-                files.append(.string(item.destination.path))
-                result.bytes += transfer.bytes
-                result.objects += 1
-                result.transferred += 1
-                result.transfers.append(.init(operation: "download", source: source.display(key: item.object.key), target: item.destination.path, bytes: transfer.bytes, checksums: transfer.checksums))
-            case .success(.unchanged):
-                files.append(.string(item.destination.path))
-                result.skippedUnchanged += 1
-                result.transfers.append(.init(operation: "skip", source: source.display(key: item.object.key), target: item.destination.path, bytes: item.object.size, reason: "unchanged"))
-            case .failure(let error):
-                result.failedObjects += 1
-                failures.append((item.object.key, error))
-            }
-        }
-        result.outputs = outputs(files: files, bytes: result.bytes, destination: destination, skipped: result.skippedUnchanged)
-        result.summary = "\(result.transferred) downloaded (\(ByteCount.format(result.bytes)))" + (result.skippedUnchanged > 0 ? ", \(result.skippedUnchanged) unchanged" : "") + " to \(destination.path)"
-        if let (key, error) = failures.first {
-            let detail = Executor.stepError(error)
-            throw StepFailure(error: StepError(code: detail.code, message: "\(failures.count) of \(items.count) downloads failed; first: \(source.display(key: key)): \(detail.message)"), partial: result)
+        let counts = context.journal.counts
+        let files = zip(items, outcomes).compactMap { $1 == nil ? nil : $0.destination.path }
+        result.outputs = outputs(files: files, bytes: counts.bytes, destination: destination, skipped: counts.unchanged)
+        result.summary = "\(counts.transferred) downloaded (\(ByteCount.format(counts.bytes)))" + (counts.unchanged > 0 ? ", \(counts.unchanged) unchanged" : "") + " to \(destination.path)"
+        if let failure = Transfers.failure("download", total: total, journal: context.journal) {
+            throw StepFailure(error: failure, partial: result)
         }
         return result
     }
 
-    static func outputs(files: [ExpressionValue], bytes: Int64, destination: URL, skipped: Int) -> [String: ExpressionValue] {
+    static func outputs(files: [String], bytes: Int64, destination: URL, skipped: Int) -> [String: ExpressionValue] {
         [
-            "files": .list(files), "count": .number(Double(files.count)), "bytes": .number(Double(bytes)),
-            "path": files.count == 1 ? files[0] : .string(destination.path), "skipped": .number(Double(skipped)),
+            "files": .list(files.map(ExpressionValue.string)), "count": .number(Double(files.count)), "bytes": .number(Double(bytes)),
+            "path": files.count == 1 ? .string(files[0]) : .string(destination.path), "skipped": .number(Double(skipped)),
         ]
     }
 
@@ -115,9 +97,11 @@ enum DownloadAction: StepAction {
 
     /// `directory/relative`, refusing keys that would escape the directory.
     static func safeJoin(_ directory: URL, _ relative: String, key: String) throws -> URL {
-        let segments = relative.split(separator: "/", omittingEmptySubsequences: false)
-        guard !relative.isEmpty, !relative.hasPrefix("/"), !segments.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
-            throw StepError(code: "UnsafeKey", message: "object key \"\(key)\" cannot be saved safely under \(directory.path) (it contains an empty, \".\" or \"..\" segment)")
+        let segments = relative.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        let dot = Array(".".utf8), dotdot = Array("..".utf8)
+        guard !relative.isEmpty, !relative.hasPrefix("/"), !relative.utf8.contains(0),
+              !segments.contains(where: { $0.isEmpty || Array($0) == dot || Array($0) == dotdot }) else {
+            throw StepError(code: .unsafeKey, message: "object key \"\(key)\" cannot be saved safely under \(directory.path) (it contains an empty, \".\" or \"..\" segment); it was not downloaded")
         }
         return directory.appendingPathComponent(relative)
     }

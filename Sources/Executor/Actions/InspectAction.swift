@@ -23,12 +23,17 @@ enum InspectAction: StepAction {
         case .remote:
             let target = try await context.remote("at")
             guard !target.isPrefix else { throw StepError.invalid("`at` must name an object, not a folder (\(target.display))") }
-            do {
-                info = try await target.storage.headIfExists(bucket: target.bucket, key: target.key)
-            } catch let error as StorageError where context.dryRun {
-                result.plan = ["inspect \(target.display) \(PlanText.unknown(error))"]
-                return result
+            if context.dryRun {
+                let (known, planned) = await context.state.world.object(target.key, in: target.id)
+                if known, let planned {
+                    // Written by an earlier step of this plan: its content is
+                    // only there once the run gets here.
+                    result.plan = ["inspect \(target.display) (\(ByteCount.format(planned.size)), written by an earlier step; checked when the run gets there)"]
+                    result.outputs = outputs
+                    return result
+                }
             }
+            info = try await context.headIfExists(target, key: target.key)
             let storage = target.storage, bucket = target.bucket, key = target.key
             reader = { try await storage.read(bucket: bucket, key: key, range: nil) }
         case .data, .local:
@@ -37,11 +42,6 @@ enum InspectAction: StepAction {
             reader = { try LocalObject.stream(url) }
         }
 
-        if context.dryRun && info == nil {
-            // Most likely created by an earlier step of this run.
-            result.plan = ["inspect \(text) (does not exist yet)"]
-            return result
-        }
         outputs["exists"] = .bool(info != nil)
         var failures: [String] = []
         let expectExists: Bool? = {
@@ -54,7 +54,7 @@ enum InspectAction: StepAction {
                 result.summary = "\(text) does not exist, as expected"
                 return result
             }
-            throw StepError(code: "NoSuchKey", message: "\(text) does not exist" + (expectExists == nil ? "; add `expect: {exists: false}` if that is acceptable" : ""))
+            throw StepError(code: .noSuchKey, message: "\(text) does not exist" + (context.dryRun ? " (and no earlier step writes it), so the run would fail" : "") + (expectExists == nil ? "; add `expect: {exists: false}` if that is acceptable" : ""))
         }
         if expectExists == false { failures.append("expected \(text) not to exist, but it does") }
 
@@ -72,18 +72,17 @@ enum InspectAction: StepAction {
         if case .object(let e)? = expectations, e["sha256"] != nil || e["md5"] != nil { wantsDigest = true }
         if (wantsJSON || wantsDigest), let reader {
             if wantsJSON && info.size > maxParse {
-                throw StepError(code: "TooLarge", message: "\(text) is \(ByteCount.format(info.size)), larger than max-parse-size \(ByteCount.format(maxParse)); raise max-parse-size or set parse: none")
+                throw StepError(code: .tooLarge, message: "\(text) is \(ByteCount.format(info.size)), larger than max-parse-size \(ByteCount.format(maxParse)); raise max-parse-size or set parse: none")
             }
             let (content, sha256, md5) = try await ContentReader.read(try await reader(), keep: wantsJSON ? maxParse : 0)
             checksums["sha256"] = sha256
             checksums["md5"] = md5
-            result.bytes = info.size
             if wantsJSON {
                 do {
                     outputs["json"] = try ExpressionValue(jsonData: content)
                 } catch {
                     if parse == "json" || expectations.map({ if case .object(let e) = $0 { return e["json"] != nil } else { return false } }) == true {
-                        throw StepError(code: "InvalidJSON", message: "\(text) is not valid JSON")
+                        throw StepError(code: .invalidJSON, message: "\(text) is not valid JSON")
                     }
                     context.emit(.warning(step: context.step.id, message: "\(text) looks like JSON but does not parse; outputs.json is null"))
                     outputs["json"] = .null
@@ -96,14 +95,16 @@ enum InspectAction: StepAction {
             failures += check(expected, info: info, checksums: checksums, json: outputs["json"])
         }
         result.outputs = outputs
-        result.objects = 1
         if context.dryRun {
             result.plan = ["inspect \(text): \(ByteCount.format(info.size)), \(info.contentType ?? "unknown type") now" + (failures.isEmpty ? "" : "; expectations would fail now: " + failures.joined(separator: "; "))]
             return result
         }
         if !failures.isEmpty {
-            throw StepFailure(error: StepError(code: "ExpectationFailed", message: "\(text): " + failures.joined(separator: "; ")), partial: result)
+            let error = StepError(code: .expectationFailed, message: "\(text): " + failures.joined(separator: "; "))
+            context.record(.inspect, .failed, target: text, bytes: info.size, error: error)
+            throw StepFailure(error: error, partial: result)
         }
+        context.record(.inspect, .inspected, target: text, bytes: info.size, checksums: checksums)
         result.summary = "\(text): \(ByteCount.format(info.size)), \(info.contentType ?? "unknown type")" + (expectations == nil ? "" : ", expectations met")
         return result
     }
@@ -112,7 +113,7 @@ enum InspectAction: StepAction {
         var failures: [String] = []
         func size(_ key: String) -> Int64? {
             guard let v = expected[key] else { return nil }
-            if case .number(let n) = v { return Int64(n) }
+            if case .number(let n) = v { return Int64(exactly: n.rounded(.down)) ?? (n > 0 ? Int64.max : Int64.min) }
             return Units.bytes(v.description)
         }
         if let min = size("min-size"), info.size < min { failures.append("expected size >= \(min) bytes, found \(info.size)") }
@@ -171,7 +172,7 @@ enum LocalObject {
 
     static func stream(_ url: URL) throws -> ObjectByteStream {
         guard let handle = FileHandle(forReadingAtPath: url.path) else {
-            throw StepError(code: "IOError", message: "cannot read \(url.path)")
+            throw StepError(code: .ioError, message: "cannot read \(url.path)")
         }
         return ObjectByteStream { continuation in
             let task = Task {

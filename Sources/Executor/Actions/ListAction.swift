@@ -20,7 +20,11 @@ enum ListAction: StepAction {
         var objects: [ObjectInfo] = []
         var prefixes: [String] = []
         var result = StepResult()
-        do {
+        if context.dryRun && recursive {
+            // The listing as the plan's earlier steps leave it.
+            objects = try await context.listAll(target, prefix: prefix)
+            if let limit { objects = Array(objects.prefix(max(0, limit))) }
+        } else {
             var token: String? = nil
             repeat {
                 try Task.checkCancellation()
@@ -30,9 +34,6 @@ enum ListAction: StepAction {
                 token = page.isTruncated ? page.nextContinuationToken : nil
                 if let limit, objects.count >= limit { objects = Array(objects.prefix(limit)); break }
             } while token != nil
-        } catch let error as StorageError where context.dryRun {
-            result.plan = ["list \(target.display) \(PlanText.unknown(error))"]
-            return result
         }
         let bytes = objects.reduce(Int64(0)) { $0 + $1.size }
         result.outputs = [
@@ -41,8 +42,8 @@ enum ListAction: StepAction {
             "bytes": .number(Double(bytes)),
             "prefixes": .list(prefixes.map(ExpressionValue.string)),
         ]
-        result.summary = "\(objects.count) objects (\(ByteCount.format(bytes)))" + (prefixes.isEmpty ? "" : ", \(prefixes.count) folders") + " in \(target.display)"
-        result.plan = ["list \(target.display): \(objects.count) objects (\(ByteCount.format(bytes))) now (read-only)"]
+        result.summary = "\(plural(objects.count, "object")) (\(ByteCount.format(bytes)))" + (prefixes.isEmpty ? "" : ", \(plural(prefixes.count, "folder"))") + " in \(target.display)"
+        result.plan = ["list \(target.display): \(plural(objects.count, "object")) (\(ByteCount.format(bytes))) now (read-only)"]
         return result
     }
 }

@@ -27,7 +27,7 @@ enum LoadCredentialsAction: StepAction {
                 }
             }
         } catch let error as CredentialError {
-            throw StepError(code: "CredentialsError", message: error.description)
+            throw StepError(code: .credentialsError, message: error.description)
         }
         await context.state.store(credentials: set, for: context.step.id)
         var result = StepResult()

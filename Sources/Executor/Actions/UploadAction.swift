@@ -10,11 +10,6 @@ enum UploadAction: StepAction {
         var key: String
     }
 
-    enum ItemOutcome: Sendable {
-        case uploaded(TransferResult)
-        case unchanged
-    }
-
     static func run(_ context: StepContext) async throws -> StepResult {
         let (source, sourceText) = try await context.localPath("from")
         let target = try await context.remote("to")
@@ -24,7 +19,7 @@ enum UploadAction: StepAction {
         let exclude = try context.stringList("exclude")
         let files = try await BlockingIO.run { _ in try LocalFiles.expand(sourceText, resolved: source, exclude: exclude) }
         guard !files.isEmpty else {
-            throw StepError(code: "NoSuchFile", message: "no files match \(sourceText) (resolved to \(source.path))")
+            throw StepError(code: .noSuchFile, message: "no files match \(sourceText) (resolved to \(source.path)); check the path, which is relative to the workflow file")
         }
         if files.count > 1 && !target.isPrefix {
             throw StepError.invalid("`to` must end with \"/\" when uploading several files (\(files.count) match \(sourceText)); write \(target.display)/")
@@ -32,92 +27,90 @@ enum UploadAction: StepAction {
         let items = files.map { file in
             Item(file: file, key: target.isPrefix ? target.key + file.relativePath : target.key)
         }
-
         var result = StepResult()
+        result.outputs = outputs(keys: items.map(\.key), target: target)
         if context.dryRun {
-            return try await plan(items, target: target, skipUnchanged: skipUnchanged, result: &result)
+            try await plan(items, target: target, skipUnchanged: skipUnchanged, context: context)
+            let counts = context.journal.counts
+            var line = "upload \(plural(counts.planned, "object")) (\(ByteCount.format(counts.bytes))) to \(target.display)"
+            if counts.unchanged > 0 { line += ", \(counts.unchanged) unchanged" }
+            result.plan = context.planLines(line)
+            result.outputs["bytes"] = .number(Double(counts.bytes))
+            return result
         }
 
-        let outcomes = try await Transfers.forEach(items, context: context, limit: context.options.transfers) { item in
+        let outcomes = try await Transfers.forEach(items, context: context, limit: context.options.transfers, ref: { item in
+            .init(operation: .upload, source: item.file.url.path, target: target.display(key: item.key), bytes: item.file.size)
+        }) { item in
             var options = PutOptions(contentType: contentType, metadata: metadata)
             if skipUnchanged {
                 if let remote = try await target.storage.headIfExists(bucket: target.bucket, key: item.key) {
-                    let (same, sha) = try await BlockingIO.run { _ in try Unchanged.local(item.file.url, size: item.file.size, matches: remote) }
-                    if same { return ItemOutcome.unchanged }
+                    let (same, sha) = try await BlockingIO.run { flag in try Unchanged.local(item.file.url, size: item.file.size, matches: remote, cancellation: flag) }
+                    if same { return .unchanged }
                     if let sha { options.metadata["sha256"] = sha }
                 } else {
-                    options.metadata["sha256"] = try await BlockingIO.run { _ in try FileDigest.digests(of: item.file.url).sha256 }
+                    options.metadata["sha256"] = try await BlockingIO.run { flag in try FileDigest.digests(of: item.file.url, cancellation: flag).sha256 }
                 }
             }
             let transfer = try await target.storage.upload(from: item.file.url, bucket: target.bucket, key: item.key, options: options)
             context.emit(.objectTransferred(step: context.step.id, operation: "upload", target: target.display(key: item.key), bytes: transfer.bytes))
-            return .uploaded(transfer)
+            return .transferred(transfer)
         }
-        var keys: [ExpressionValue] = []
-        var failures: [(String, any Error)] = []
-        for (item, outcome) in zip(items, outcomes) {
-            switch outcome {
-            case .success(.uploaded(let transfer)):
-                result.bytes += transfer.bytes
-                result.objects += 1
-                result.transferred += 1
-                keys.append(.string(item.key))
-                result.transfers.append(.init(operation: "upload", source: item.file.url.path, target: target.display(key: item.key), bytes: transfer.bytes, checksums: transfer.checksums))
-            case .success(.unchanged):
-                result.skippedUnchanged += 1
-                keys.append(.string(item.key))
-                result.transfers.append(.init(operation: "skip", source: item.file.url.path, target: target.display(key: item.key), bytes: item.file.size, reason: "unchanged"))
-            case .failure(let error):
-                result.failedObjects += 1
-                failures.append((item.key, error))
-            }
-        }
-        result.outputs = outputs(keys: keys, bytes: result.bytes, target: target, skipped: result.skippedUnchanged)
-        result.summary = "\(result.transferred) uploaded (\(ByteCount.format(result.bytes)))" + (result.skippedUnchanged > 0 ? ", \(result.skippedUnchanged) unchanged" : "") + " to \(target.display)"
-        if let (key, error) = failures.first {
-            let detail = Executor.stepError(error)
-            throw StepFailure(error: StepError(code: detail.code, message: "\(failures.count) of \(items.count) uploads failed; first: \(target.display(key: key)): \(detail.message)"), partial: result)
+        let counts = context.journal.counts
+        result.outputs = outputs(keys: zip(items, outcomes).compactMap { $1 == nil ? nil : $0.key }, target: target)
+        result.outputs["bytes"] = .number(Double(counts.bytes))
+        result.outputs["skipped"] = .number(Double(counts.unchanged))
+        result.summary = "\(counts.transferred) uploaded (\(ByteCount.format(counts.bytes)))" + (counts.unchanged > 0 ? ", \(counts.unchanged) unchanged" : "") + " to \(target.display)"
+        if let failure = Transfers.failure("upload", total: items.count, journal: context.journal) {
+            throw StepFailure(error: failure, partial: result)
         }
         return result
     }
 
-    static func outputs(keys: [ExpressionValue], bytes: Int64, target: RemoteTarget, skipped: Int) -> [String: ExpressionValue] {
-        let urls = keys.map { ExpressionValue.string(target.display(key: $0.description)) }
+    static func outputs(keys: [String], target: RemoteTarget) -> [String: ExpressionValue] {
+        let urls = keys.map { ExpressionValue.string(target.display(key: $0)) }
         return [
-            "keys": .list(keys), "count": .number(Double(keys.count)), "bytes": .number(Double(bytes)),
-            "url": urls.count == 1 ? urls[0] : .string(target.display), "urls": .list(urls), "skipped": .number(Double(skipped)),
+            "keys": .list(keys.map(ExpressionValue.string)), "count": .number(Double(keys.count)), "bytes": .number(0),
+            "url": urls.count == 1 ? urls[0] : .string(target.display), "urls": .list(urls), "skipped": .number(0),
         ]
     }
 
-    static func plan(_ items: [Item], target: RemoteTarget, skipUnchanged: Bool, result: inout StepResult) async throws -> StepResult {
-        var unknownRemote = false
-        var keys: [ExpressionValue] = []
-        for item in items {
-            keys.append(.string(item.key))
-            if skipUnchanged, !unknownRemote {
-                do {
-                    if let remote = try await target.storage.headIfExists(bucket: target.bucket, key: item.key),
-                       try Unchanged.local(item.file.url, size: item.file.size, matches: remote).0 {
-                        result.skippedUnchanged += 1
-                        result.transfers.append(.init(operation: "skip", source: item.file.url.path, target: target.display(key: item.key), bytes: item.file.size, reason: "unchanged"))
-                        continue
-                    }
-                } catch let error as StorageError where error.code == .noSuchBucket {
-                    // The bucket is created by an earlier step: everything is new.
-                } catch {
-                    unknownRemote = true
+    /// Plans the upload: each file is new, unchanged, or replaces an object.
+    /// A remote that cannot be read fails the plan (it cannot tell).
+    static func plan(_ items: [Item], target: RemoteTarget, skipUnchanged: Bool, context: StepContext) async throws {
+        if skipUnchanged {
+            // One listing instead of a HEAD per file; the plan's world knows
+            // what earlier steps add or remove.
+            let common = commonPrefix(items.map(\.key))
+            let existing = try await context.listAll(target, prefix: common)
+            let byKey = Dictionary(existing.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+            for item in items {
+                if let remote = byKey[item.key],
+                   (try? await BlockingIO.run({ flag in try Unchanged.local(item.file.url, size: item.file.size, matches: remote, cancellation: flag).0 })) == true {
+                    context.record(.upload, .unchanged, source: item.file.url.path, target: target.display(key: item.key), bytes: item.file.size)
+                } else {
+                    context.record(.upload, .planned, source: item.file.url.path, target: target.display(key: item.key), bytes: item.file.size)
                 }
             }
-            result.bytes += item.file.size
-            result.objects += 1
-            result.transfers.append(.init(operation: "upload", source: item.file.url.path, target: target.display(key: item.key), bytes: item.file.size))
+        } else {
+            for item in items {
+                context.record(.upload, .planned, source: item.file.url.path, target: target.display(key: item.key), bytes: item.file.size)
+            }
         }
-        result.outputs = outputs(keys: keys, bytes: result.bytes, target: target, skipped: result.skippedUnchanged)
-        var line = "upload \(result.objects) object\(result.objects == 1 ? "" : "s") (\(ByteCount.format(result.bytes))) to \(target.display)"
-        if result.skippedUnchanged > 0 { line += ", \(result.skippedUnchanged) unchanged" }
-        if unknownRemote { line += " (remote state unknown; unchanged files cannot be told apart)" }
-        result.plan = [line] + result.transfers.prefix(50).map { "  \($0.operation == "skip" ? "=" : "+") \($0.target ?? "") (\(ByteCount.format($0.bytes)))" }
-        if result.transfers.count > 50 { result.plan.append("  … and \(result.transfers.count - 50) more") }
-        return result
+        let writes = items.map { ($0.key, $0.file.size) }
+        await context.plan { world in for (key, size) in writes { world.write(key, size: size, in: target.id) } }
+    }
+
+    static func commonPrefix(_ keys: [String]) -> String {
+        guard var prefix = keys.first.map({ Array($0.utf8) }) else { return "" }
+        for key in keys.dropFirst() {
+            let bytes = Array(key.utf8)
+            var n = 0
+            while n < prefix.count && n < bytes.count && prefix[n] == bytes[n] { n += 1 }
+            prefix.removeLast(prefix.count - n)
+        }
+        // Cut back to the last "/" so the prefix is a folder (and valid UTF-8).
+        while let last = prefix.last, last != UInt8(ascii: "/") { prefix.removeLast() }
+        return String(decoding: prefix, as: UTF8.self)
     }
 }
