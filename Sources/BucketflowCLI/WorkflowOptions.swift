@@ -50,7 +50,8 @@ struct WorkflowOptions: ParsableArguments {
             }
             let name = String(entry[..<equals])
             guard declared.contains(name) else {
-                Console.error("bucketflow: --var \(name): the workflow declares no variable \"\(name)\"" + (declared.isEmpty ? "" : "; declared: \(declared.joined(separator: ", "))"))
+                let suggestion = Suggestions.closest(to: name, in: declared).map { " (did you mean \"\($0)\"?)" } ?? ""
+                Console.error("bucketflow: --var \(name): the workflow declares no variable \"\(name)\"\(suggestion)" + (declared.isEmpty ? "; declare it under `vars:`" : "; declared: \(declared.joined(separator: ", "))"))
                 throw ExitCodes.invalid
             }
             result[name] = String(entry[entry.index(after: equals)...])

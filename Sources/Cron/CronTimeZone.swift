@@ -19,9 +19,26 @@ public enum CronTimeZone {
            let zone = TimeZone(identifier: name) {
             return zone
         }
-        let example = closestKnownName(to: name) ?? "Europe/Berlin, America/New_York or UTC"
+        if let zones = abbreviations[name.uppercased()] {
+            throw CronError(message: "\"\(name)\" is a time zone abbreviation, not a zone: it names no daylight-saving rules; use an IANA name such as \(zones)", offset: 0)
+        }
+        // Short all-letter names are abbreviations; an edit-distance match
+        // (CET → GMT) would suggest a different zone.
+        let looksAbbreviated = name.count <= 5 && name.allSatisfy { $0.isLetter && $0.isUppercase }
+        let example = (looksAbbreviated ? nil : closestKnownName(to: name)) ?? "Europe/Berlin, America/New_York or UTC"
         throw CronError(message: "unknown time zone \"\(name)\"; use an IANA name such as \(example)", offset: 0)
     }
+
+    /// Common abbreviations and the zones people usually mean by them.
+    static let abbreviations: [String: String] = [
+        "CET": "Europe/Berlin, Europe/Paris or Europe/Madrid", "CEST": "Europe/Berlin, Europe/Paris or Europe/Madrid",
+        "MET": "Europe/Berlin", "EET": "Europe/Helsinki or Europe/Athens", "EEST": "Europe/Helsinki or Europe/Athens",
+        "WET": "Europe/Lisbon", "WEST": "Europe/Lisbon", "BST": "Europe/London", "IST": "Asia/Kolkata or Europe/Dublin",
+        "EST": "America/New_York", "EDT": "America/New_York", "CST": "America/Chicago or Asia/Shanghai", "CDT": "America/Chicago",
+        "MST": "America/Denver or America/Phoenix", "MDT": "America/Denver", "PST": "America/Los_Angeles", "PDT": "America/Los_Angeles",
+        "AKST": "America/Anchorage", "HST": "Pacific/Honolulu", "JST": "Asia/Tokyo", "KST": "Asia/Seoul",
+        "AEST": "Australia/Sydney or Australia/Brisbane", "AEDT": "Australia/Sydney", "NZST": "Pacific/Auckland", "MSK": "Europe/Moscow",
+    ]
 
     /// The known zone name nearest to a misspelt one, if it is near enough
     /// to be a likely typo (case differences count as nothing).

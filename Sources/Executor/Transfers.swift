@@ -1,5 +1,6 @@
 import Foundation
 import Storage
+import Synchronization
 
 /// Runs one closure per object with at most `limit` in flight, each also
 /// holding a slot of the run's shared transfer budget, and records every
@@ -40,23 +41,32 @@ enum Transfers {
                 next += 1
                 group.addTask {
                     let name = ref(item)
+                    let started = Mutex<Date?>(nil)
+                    func times() -> (String?, String?) {
+                        (started.withLock { $0 }.map(Timestamps.rfc3339), Timestamps.rfc3339(Date()))
+                    }
                     do {
                         try Task.checkCancellation()
-                        let output = try await context.withTransferSlot { try await body(item) }
+                        let output = try await context.withTransferSlot {
+                            started.withLock { $0 = Date() }
+                            return try await body(item)
+                        }
+                        let (from, to) = times()
                         switch output {
                         case .transferred(let transfer):
-                            journal.record(ObjectRecord(operation: name.operation, outcome: .transferred, source: name.source, target: name.target, bytes: transfer.bytes, checksums: transfer.checksums))
+                            journal.record(ObjectRecord(operation: name.operation, outcome: .transferred, source: name.source, target: name.target, bytes: transfer.bytes, checksums: transfer.checksums, startedAt: from, finishedAt: to))
                         case .unchanged:
-                            journal.record(ObjectRecord(operation: name.operation, outcome: .unchanged, source: name.source, target: name.target, bytes: name.bytes))
+                            journal.record(ObjectRecord(operation: name.operation, outcome: .unchanged, source: name.source, target: name.target, bytes: name.bytes, startedAt: from, finishedAt: to))
                         }
                         return (index, output, false)
                     } catch {
+                        let (from, to) = times()
                         if Task.isCancelled || error is CancellationError {
-                            journal.record(ObjectRecord(operation: name.operation, outcome: .cancelled, source: name.source, target: name.target, bytes: name.bytes))
+                            journal.record(ObjectRecord(operation: name.operation, outcome: .cancelled, source: name.source, target: name.target, bytes: name.bytes, startedAt: from, finishedAt: from == nil ? nil : to))
                             return (index, nil, true)
                         }
                         let detail = Executor.stepError(error)
-                        journal.record(ObjectRecord(operation: name.operation, outcome: detail.code == .unsafeKey ? .refused : .failed, source: name.source, target: name.target, bytes: name.bytes, error: ErrorInfo(detail)))
+                        journal.record(ObjectRecord(operation: name.operation, outcome: detail.code == .unsafeKey ? .refused : .failed, source: name.source, target: name.target, bytes: name.bytes, error: ErrorInfo(detail), startedAt: from, finishedAt: to))
                         return (index, nil, false)
                     }
                 }

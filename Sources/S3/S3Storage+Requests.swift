@@ -121,7 +121,7 @@ extension S3Storage {
         guard S3RetryPolicy.isTransportError(error) else { return error }
         let retryable = S3RetryPolicy.isRetryable(error)
         return StorageError(retryable ? .transient : .other,
-                            "\(call.operation) on \(Self.subject(call.bucket, call.key)) failed talking to \(scheme)://\(endpointHost): \(error)\(after)",
+                            "\(call.operation) on \(Self.subject(call.bucket, call.key)) failed talking to \(scheme)://\(endpointHost): \(TransportErrorText.describe(error))\(after)",
                             hint: scheme == "https" ? "check the endpoint URL and the network (and AWS_CA_BUNDLE for a certificate error)" : "check the endpoint URL and that the server is running",
                             isRetryable: retryable)
     }

@@ -1,7 +1,7 @@
 /// "Did you mean" hints for misspelt keys, step ids and names.
-enum Suggestions {
+public enum Suggestions {
     /// The candidate closest to `word`, if it is close enough to be a likely typo.
-    static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
+    public static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         var best: (String, Int)? = nil
         let limit = max(1, min(3, word.count / 3 + 1))
         for candidate in candidates {

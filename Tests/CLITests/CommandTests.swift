@@ -26,7 +26,7 @@ import Testing
         let tree = try ExampleTree()
         let result = try CLI.run(["run", "workflows/daily-exports.yaml", "--var", "buckt=x"], in: tree.root)
         #expect(result.status == 2)
-        #expect(result.stderr == "bucketflow: --var buckt: the workflow declares no variable \"buckt\"; declared: bucket\n")
+        #expect(result.stderr == "bucketflow: --var buckt: the workflow declares no variable \"buckt\" (did you mean \"bucket\"?); declared: bucket\n")
     }
 
     @Test func planWritesNothingAndShowsWavesAndASummary() throws {

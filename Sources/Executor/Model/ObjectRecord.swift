@@ -35,8 +35,12 @@ public struct ObjectRecord: Sendable, Hashable, Codable {
     /// Checksums computed while the bytes streamed (algorithm → hex).
     public var checksums: [String: String]?
     public var error: ErrorInfo?
+    /// When the transfer itself ran (after it got a transfer slot), RFC 3339
+    /// with milliseconds; nil for objects never started (refused, planned).
+    public var startedAt: String?
+    public var finishedAt: String?
 
-    public init(operation: ObjectOperation, outcome: ObjectOutcome, source: String? = nil, target: String? = nil, bytes: Int64 = 0, checksums: [String: String]? = nil, error: ErrorInfo? = nil) {
+    public init(operation: ObjectOperation, outcome: ObjectOutcome, source: String? = nil, target: String? = nil, bytes: Int64 = 0, checksums: [String: String]? = nil, error: ErrorInfo? = nil, startedAt: String? = nil, finishedAt: String? = nil) {
         self.operation = operation
         self.outcome = outcome
         self.source = source
@@ -44,6 +48,8 @@ public struct ObjectRecord: Sendable, Hashable, Codable {
         self.bytes = bytes
         self.checksums = checksums?.isEmpty == true ? nil : checksums
         self.error = error
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
     }
 
     /// The name a person recognizes: the destination, else the source.
