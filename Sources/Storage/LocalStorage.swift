@@ -224,6 +224,8 @@ public struct LocalStorage: ObjectStorage {
             plan.openDirectory = { () throws(StorageError) -> (Descriptor, String) in
                 try Self.makePath(parent)
                 guard let directory = Beneath.openTrusted(parent) else { throw Self.ioError("cannot open the folder", parent) }
+                // Leftovers of a killed earlier run into the same folder go first (once per folder per process).
+                TemporaryFiles.sweepOnce(directory, path: parent)
                 return (directory, name)
             }
             let (bytes, digest) = try self.streamCopy(from: source, sourcePath: located.path, plan: plan, cancellation: flag)
