@@ -48,7 +48,7 @@ enum Beneath {
         StorageError(
             .unsafePath,
             "\(shown) is a symbolic link, and symbolic links are not followed inside a \(what) (\(root))",
-            hint: "replace the link with the real folder or file, or point the root itself at the linked location (the root may be a link)")
+            hint: "replace the link with the real folder or file, or set the root to the linked location: the root itself may be a link")
     }
 
     /// How opening a directory below another ended.

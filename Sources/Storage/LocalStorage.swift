@@ -122,7 +122,7 @@ public struct LocalStorage: ObjectStorage {
             guard let entries = Beneath.entries(of: opened.handle.fd) else { throw Self.ioError("cannot list", opened.path) }
             for entry in entries {
                 let name = String(decoding: entry.name, as: UTF8.self)
-                guard TemporaryFiles.isTemporaryName(entry.name), TemporaryFiles.removeIfAbandoned(in: opened.handle.fd, name) else { throw notEmpty }
+                guard TemporaryFiles.isTemporaryName(entry.name), TemporaryFiles.removeIfAbandoned(in: opened.handle.fd, name, anyUnlocked: true) else { throw notEmpty }
             }
             guard unlinkat(opened.root.fd, bucket, AT_REMOVEDIR) == 0 else {
                 if errno == ENOTEMPTY || errno == EEXIST { throw notEmpty }

@@ -23,6 +23,19 @@ public enum TemporaryFiles {
     /// may have created it and not yet taken the lock.
     static let creationGrace: Int64 = 60
 
+    /// A file named without a process id (`.bucketflow-tmp-<random>`, by an
+    /// older build or a writer that does not lock) is swept only once
+    /// unmodified this long: a live writer keeps touching its file.
+    public static let unlockedWriterAge: Duration = .seconds(600)
+
+    /// Whether a temporary file's name has the `<pid>-<random>` form of
+    /// ``makeName()``, whose writers always hold the lock.
+    static func isLockingWriterName(_ name: some Sequence<UInt8>) -> Bool {
+        let rest = Array(name.dropFirst(prefix.utf8.count))
+        guard let dash = rest.firstIndex(of: UInt8(ascii: "-")), dash > 0 else { return false }
+        return rest[..<dash].allSatisfy { (0x30...0x39).contains($0) } && dash + 1 < rest.count
+    }
+
     /// Whether a file name (bytes) is a temporary file's.
     public static func isTemporaryName(_ name: some Sequence<UInt8>) -> Bool {
         name.starts(with: prefix.utf8)
@@ -101,7 +114,10 @@ public enum TemporaryFiles {
     /// process is never removed, whatever its age. Only where the file
     /// system does not support `flock` does age decide: such a file is
     /// removed once unmodified for `olderThan`. An empty file younger than a
-    /// minute is left alone (its writer may be about to lock it).
+    /// minute is left alone (its writer may be about to lock it). A file
+    /// whose name carries no process id (written by a writer that does not
+    /// lock, e.g. an older build) is removed once unlocked and unmodified for
+    /// ``unlockedWriterAge`` (or `olderThan`, if shorter).
     ///
     /// Symbolic links are never followed: a link named like a temporary file
     /// is left alone, and `recursive` does not descend into linked folders.
@@ -138,7 +154,10 @@ public enum TemporaryFiles {
     }
 
     /// Whether a temporary file is abandoned; removes it if so.
-    static func removeIfAbandoned(in directory: Int32, _ name: String, olderThan: Duration = defaultAge) -> Bool {
+    ///
+    /// - Parameter anyUnlocked: Remove an unlocked file whatever its name
+    ///   (deleting a bucket: the old behaviour for every leftover).
+    static func removeIfAbandoned(in directory: Int32, _ name: String, olderThan: Duration = defaultAge, anyUnlocked: Bool = false) -> Bool {
         guard isTemporaryName(name.utf8) else { return false }
         let (kind, st) = Beneath.kind(directory, name)
         guard kind == .regular else { return false }
@@ -155,6 +174,9 @@ public enum TemporaryFiles {
             if code == EWOULDBLOCK || code == EINTR { return false }  // a live writer holds it
             // flock unsupported here: fall back to age.
             guard age >= olderThan.components.seconds else { return false }
+        } else if !anyUnlocked && !isLockingWriterName(name.utf8) {
+            // Its writer never locks: only age tells a dead one.
+            guard age >= min(olderThan, unlockedWriterAge).components.seconds else { return false }
         }
         // Holding the lock: a writer that opened this name just now sees it unlinked and picks another.
         return unlinkat(directory, name, 0) == 0

@@ -196,6 +196,14 @@ struct TemporaryFilesTests {
         #expect(snapshot(scratch.outside) == before)
     }
 
+    @Test func aLeftoverOfAWriterThatDoesNotLockGoesOnlyWhenStale() throws {
+        // Named without a pid (an older build, or a writer that does not lock): age decides.
+        try scratch.write("dest/.bucketflow-tmp-k3j2h1", "in flight?")
+        #expect(try TemporaryFiles.sweep(directory: dest).isEmpty)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -601)], ofItemAtPath: scratch.base + "/dest/.bucketflow-tmp-k3j2h1")
+        #expect(try TemporaryFiles.sweep(directory: dest).map(\.lastPathComponent) == [".bucketflow-tmp-k3j2h1"])
+    }
+
     @Test func namesCarryThePid() {
         let name = TemporaryFiles.makeName()
         #expect(name.hasPrefix(".bucketflow-tmp-\(getpid())-"))
