@@ -21,11 +21,11 @@ extension LocalStorage {
 
         static func get(_ path: String, _ name: String) -> String? {
             for _ in 0..<3 {
-                let size = getxattr(path, name, nil, 0)
+                let size = lgetxattr(path, name, nil, 0)
                 guard size >= 0 else { return nil }
                 if size == 0 { return "" }
                 var buffer = [UInt8](repeating: 0, count: size)
-                let count = getxattr(path, name, &buffer, size)
+                let count = lgetxattr(path, name, &buffer, size)
                 if count >= 0 { return String(decoding: buffer[0..<count], as: UTF8.self) }
                 if errno != ERANGE { return nil }  // ERANGE: it grew in between; ask again
             }
@@ -34,10 +34,10 @@ extension LocalStorage {
 
         static func list(_ path: String) -> [String] {
             for _ in 0..<3 {
-                let size = listxattr(path, nil, 0)
+                let size = llistxattr(path, nil, 0)
                 guard size > 0 else { return [] }
                 var buffer = [CChar](repeating: 0, count: size)
-                let count = listxattr(path, &buffer, size)
+                let count = llistxattr(path, &buffer, size)
                 if count >= 0 {
                     return buffer[0..<count].split(separator: 0).map {
                         String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -50,7 +50,7 @@ extension LocalStorage {
 
         static func set(_ path: String, _ name: String, _ value: String) {
             var bytes = Array(value.utf8)
-            _ = setxattr(path, name, &bytes, bytes.count, 0)
+            _ = lsetxattr(path, name, &bytes, bytes.count, 0)
         }
 
         /// Sets an attribute on an open file, so a temporary file carries its
@@ -60,8 +60,48 @@ extension LocalStorage {
             _ = fsetxattr(fd, name, &bytes, bytes.count, 0)
         }
 
+        static func get(fd: Int32, _ name: String) -> String? {
+            for _ in 0..<3 {
+                let size = fgetxattr(fd, name, nil, 0)
+                guard size >= 0 else { return nil }
+                if size == 0 { return "" }
+                var buffer = [UInt8](repeating: 0, count: size)
+                let count = fgetxattr(fd, name, &buffer, size)
+                if count >= 0 { return String(decoding: buffer[0..<count], as: UTF8.self) }
+                if errno != ERANGE { return nil }
+            }
+            return nil
+        }
+
+        static func list(fd: Int32) -> [String] {
+            for _ in 0..<3 {
+                let size = flistxattr(fd, nil, 0)
+                guard size > 0 else { return [] }
+                var buffer = [CChar](repeating: 0, count: size)
+                let count = flistxattr(fd, &buffer, size)
+                if count >= 0 {
+                    return buffer[0..<count].split(separator: 0).map {
+                        String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                    }
+                }
+                if errno != ERANGE { return [] }
+            }
+            return []
+        }
+
+        static func remove(fd: Int32, _ name: String) {
+            _ = fremovexattr(fd, name)
+        }
+
+        /// ``portable(_:)`` of an open file.
+        static func portable(fd: Int32) -> [(String, String)] {
+            list(fd: fd).filter { $0 == contentType || $0.utf8.starts(with: metadataPrefix.utf8) }.compactMap { name in
+                get(fd: fd, name).map { (name, $0) }
+            }
+        }
+
         static func remove(_ path: String, _ name: String) {
-            _ = removexattr(path, name)
+            _ = lremovexattr(path, name)
         }
 
         /// The attributes an object carries from one place to another on a

@@ -80,19 +80,43 @@ extension LocalStorage {
         rootPath == "/" ? "/" + bucket : rootPath + "/" + bucket
     }
 
-    /// The path of `key` in `bucketPath`; a folder marker `dir/` is the directory `dir`.
-    static func path(of key: String, in bucketPath: String) -> String {
-        bucketPath + "/" + (isFolderKey(key) ? String(decoding: key.utf8.dropLast(), as: UTF8.self) : key)
+    /// A key's path segments; a folder marker `dir/` is the directory `dir`.
+    static func segments(of key: String) -> [String] {
+        var bytes = Substring(key).utf8[...]
+        if isFolderKey(key) { bytes = bytes.dropLast() }
+        return bytes.split(separator: slash, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// The bucket's directory, after checking the name and that it exists.
-    func existingBucket(_ bucket: String) throws(StorageError) -> String {
+    /// A bucket directory opened without following a link.
+    struct OpenBucket: Sendable {
+        var name: String
+        /// For messages: `ROOT/bucket`.
+        var path: String
+        var handle: Descriptor
+        var root: Descriptor
+    }
+
+    /// The root directory (links in the root's own path are followed), or
+    /// nil when it does not exist.
+    func openRoot() throws(StorageError) -> Descriptor? {
+        if let root = Beneath.openTrusted(rootPath) { return root }
+        if errno == ENOENT { return nil }
+        throw Self.ioError("cannot open the storage root", rootPath)
+    }
+
+    /// The bucket's directory, after checking the name and that it exists
+    /// as a directory (not a link) in the root.
+    func existingBucket(_ bucket: String) throws(StorageError) -> OpenBucket {
         try Self.validateBucket(bucket)
         let path = bucketPath(bucket)
-        guard Self.isDirectory(path) else {
-            throw StorageError(.noSuchBucket, "bucket \"\(bucket)\" does not exist in \(rootPath)", hint: "create it first with a create-bucket step")
+        let missing = StorageError(.noSuchBucket, "bucket \"\(bucket)\" does not exist in \(rootPath)", hint: "create it first with a create-bucket step")
+        guard let root = try openRoot() else { throw missing }
+        switch Beneath.openDirectory(root.fd, bucket) {
+        case .directory(let handle): return OpenBucket(name: bucket, path: path, handle: handle, root: root)
+        case .missing, .notDirectory: throw missing
+        case .symlink: throw Beneath.symlinkRefused(path, root: rootPath)
+        case .failed(let code): throw Self.ioError("cannot open bucket", path, code)
         }
-        return path
     }
 
     /// What is stored under a key: a regular file, or (for `dir/`) an empty directory.
@@ -107,34 +131,100 @@ extension LocalStorage {
         }
     }
 
+    /// Where a key's object is: its folder's descriptor and its name there.
+    struct Located {
+        /// The bucket's descriptor, then one per folder of the key.
+        var chain: [Descriptor]
+        var name: String
+        var found: Found
+        /// For messages.
+        var path: String
+        var parent: Descriptor { chain[chain.count - 1] }
+    }
+
     /// The object at `key`, or nil when there is none. A non-empty directory
     /// is not itself an object, as in S3 where only a marker makes a folder.
-    static func find(_ key: String, in bucketPath: String) -> Found? {
-        let path = path(of: key, in: bucketPath)
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        if isFolderKey(key) {
-            guard (st.st_mode & S_IFMT) == S_IFDIR, isEmptyDirectory(path) else { return nil }
-            return .folder(st)
+    ///
+    /// - Throws: `.unsafePath` when a folder of the key or the object itself
+    ///   is a symbolic link.
+    func locate(_ key: String, in bucket: OpenBucket) throws(StorageError) -> Located? {
+        let segments = Self.segments(of: key)
+        let chain: [Descriptor]
+        do {
+            chain = try Beneath.walk(from: bucket.handle, segments.dropLast(), create: false)
+        } catch {
+            switch error {
+            case .missing, .notDirectory: return nil
+            case .symlink(let index):
+                throw Beneath.symlinkRefused(bucket.path + "/" + segments[...index].joined(separator: "/"), root: rootPath)
+            case .failed(let index, let code):
+                throw Self.ioError("cannot open the folder", bucket.path + "/" + segments[...index].joined(separator: "/"), code)
+            }
         }
-        return (st.st_mode & S_IFMT) == S_IFREG ? .file(st) : nil
+        let name = segments[segments.count - 1]
+        let path = bucket.path + "/" + segments.joined(separator: "/")
+        let (kind, st) = Beneath.kind(chain[chain.count - 1].fd, name)
+        switch kind {
+        case .symlink:
+            throw Beneath.symlinkRefused(path, root: rootPath)
+        case .regular where !Self.isFolderKey(key):
+            return Located(chain: chain, name: name, found: .file(st), path: path)
+        case .directory where Self.isFolderKey(key):
+            guard case .directory(let folder) = Beneath.openDirectory(chain[chain.count - 1].fd, name), Beneath.isEmpty(folder.fd) else { return nil }
+            return Located(chain: chain, name: name, found: .folder(st), path: path)
+        default:
+            return nil
+        }
+    }
+
+    /// Opens a located file for reading (never through a link).
+    func openFile(_ located: Located) throws(StorageError) -> (Descriptor, stat)? {
+        let fd = openat(located.parent.fd, located.name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            if errno == ELOOP { throw Beneath.symlinkRefused(located.path, root: rootPath) }
+            throw Self.ioError("cannot read", located.path)
+        }
+        let file = Descriptor(fd)
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw Self.ioError("cannot read", located.path) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return (file, st)
+    }
+
+    static func openDevNull() -> Descriptor? {
+        let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        return fd >= 0 ? Descriptor(fd) : nil
+    }
+
+    /// Opens (creating as needed, with `mkdirat`) the folders `segments`
+    /// below the bucket, never following a link.
+    ///
+    /// - Throws: `.invalidKey` when an object's file is where a folder must
+    ///   go, `.unsafePath` when a link is.
+    func makeFolders(_ segments: ArraySlice<String>, in bucket: OpenBucket, key: String) throws(StorageError) -> [Descriptor] {
+        do {
+            return try Beneath.walk(from: bucket.handle, segments, create: true)
+        } catch {
+            func shown(_ index: Int) -> String { bucket.path + "/" + segments.prefix(index + 1).joined(separator: "/") }
+            switch error {
+            case .notDirectory(let index):
+                throw StorageError(
+                    .invalidKey, "cannot store \"\(key)\": \(shown(index)) is an object, so it cannot also be a folder",
+                    hint: "on the local provider a name is either an object or a folder; delete the object or pick another key")
+            case .symlink(let index):
+                throw Beneath.symlinkRefused(shown(index), root: rootPath)
+            case .missing(let index):
+                throw Self.ioError("cannot create the folder", shown(index), ENOENT)
+            case .failed(let index, let code):
+                throw Self.ioError("cannot create the folder", shown(index), code)
+            }
+        }
     }
 
     static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-    }
-
-    /// Whether a directory has no entries at all (a temporary file of a
-    /// write in progress counts: the folder is about to hold an object).
-    static func isEmptyDirectory(_ path: String) -> Bool {
-        guard let directory = opendir(path) else { return false }
-        defer { closedir(directory) }
-        while let entry = readdir(directory) {
-            let name = entryName(entry)
-            if name != [0x2e] && name != [0x2e, 0x2e] { return false }
-        }
-        return true
     }
 
     /// A directory entry's name as bytes.
@@ -146,35 +236,17 @@ extension LocalStorage {
         }
     }
 
-    /// Creates the directories of `directory` below `base` (which exists).
-    ///
-    /// - Throws: `.invalidKey` when an object's file is where a folder must go.
-    static func makeDirectories(_ directory: String, below base: String, key: String) throws(StorageError) {
-        guard directory.utf8.count > base.utf8.count + 1, directory.utf8.starts(with: (base + "/").utf8) else { return }
-        let relative = directory.utf8.dropFirst(base.utf8.count + 1).split(separator: slash)
-        var path = base
-        for segment in relative {
-            path += "/" + String(decoding: segment, as: UTF8.self)
-            if mkdir(path, 0o777) == 0 || errno == EEXIST && isDirectory(path) { continue }
-            if errno == EEXIST || errno == ENOTDIR {
-                throw StorageError(
-                    .invalidKey, "cannot store \"\(key)\": \(path) is an object, so it cannot also be a folder",
-                    hint: "on the local provider a name is either an object or a folder; delete the object or pick another key")
-            }
-            throw ioError("cannot create the folder", path)
-        }
-    }
-
-    /// Removes directories left empty by a delete, up to the bucket, so the
+    /// Removes folders left empty by a delete, up to the bucket, so the
     /// tree shows what S3 would list. A folder created as a marker stays, as
-    /// its marker object would in S3.
-    static func pruneEmptyParents(of path: String, in bucketPath: String) {
-        var directory = Self.parentPath(path)
-        let inside = Array((bucketPath + "/").utf8)
-        while directory.utf8.count > inside.count, directory.utf8.starts(with: inside) {
-            if Attributes.get(directory, Attributes.folder) != nil { return }
-            guard rmdir(directory) == 0 else { return }
-            directory = Self.parentPath(directory)
+    /// its marker object would in S3. `chain` holds the bucket's descriptor
+    /// and one per name in `names`.
+    static func pruneEmptyParents(_ chain: [Descriptor], names: [String]) {
+        var index = names.count
+        while index > 0 {
+            if Attributes.get(fd: chain[index].fd, Attributes.folder) != nil { return }
+            // Only an empty directory goes; a link swapped in meanwhile fails with ENOTDIR.
+            guard unlinkat(chain[index - 1].fd, names[index - 1], AT_REMOVEDIR) == 0 else { return }
+            index -= 1
         }
     }
 
@@ -188,7 +260,8 @@ extension LocalStorage {
 
     /// How a streamed write ends: where it goes, what it carries, what it must match.
     struct WritePlan {
-        /// The final path; the temporary file is created next to it.
+        /// The final path (for messages); the file is written in the folder
+        /// ``openDirectory`` returns.
         var destination: String
         /// Extended attributes set on the temporary file before the rename.
         var attributes: [(String, String)] = []
@@ -201,42 +274,55 @@ extension LocalStorage {
         var objectName = ""
         /// Thrown when the source is missing (it is an object that vanished).
         var missingSource: StorageError?
-        /// Recreates the destination's folder if it vanished (a concurrent
-        /// delete pruned it) before the temporary file was created.
-        var recreateDirectory: (() throws(StorageError) -> Void)?
+        /// Opens (creating as needed) the destination's folder and returns it
+        /// with the final name there; called again if the folder vanished (a
+        /// concurrent delete pruned it) before the temporary file was created.
+        var openDirectory: () throws(StorageError) -> (Descriptor, String) = { () throws(StorageError) in
+            throw StorageError(.io, "no destination")
+        }
     }
 
-    /// Streams `source` into a temporary file next to the destination,
-    /// hashing as it goes, then fsyncs and renames it into place. Any error
-    /// or cancellation removes the temporary file and leaves the destination
-    /// untouched. Memory stays at one chunk whatever the file size.
+    /// The destination's folder, the final name there, and a locked
+    /// temporary file in the folder; the folder is opened again when a
+    /// concurrent delete removed it before the file could be created.
+    static func createTemporary(_ plan: WritePlan) throws(StorageError) -> (Descriptor, String, TemporaryFiles.Created) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let (directory, finalName) = try plan.openDirectory()
+            switch TemporaryFiles.create(in: directory.fd) {
+            case .success(let file):
+                return (directory, finalName, file)
+            case .failure(let error):
+                if error.code == ENOENT && attempt < 4 { continue }
+                throw ioError("cannot create a temporary file in", parentPath(plan.destination), error.code)
+            }
+        }
+    }
+
+    /// Streams `source` into a locked temporary file (``TemporaryFiles``)
+    /// next to the destination, hashing as it goes, then fsyncs and renames
+    /// it into place with `renameat`. Any error or cancellation removes the
+    /// temporary file and leaves the destination untouched; a crash leaves
+    /// it for ``TemporaryFiles/sweep(directory:recursive:olderThan:)``.
+    /// Memory stays at one chunk whatever the file size.
     ///
     /// - Returns: The bytes written and their SHA-256 (lower-case hex).
-    func streamCopy(from source: String, plan: WritePlan, cancellation: CancellationFlag) throws -> (Int64, String) {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else {
-            if errno == ENOENT, let missing = plan.missingSource { throw missing }
-            throw Self.ioError("cannot read", source)
-        }
-        defer { close(input) }
+    func streamCopy(from source: Descriptor, sourcePath: String, plan: WritePlan, cancellation: CancellationFlag) throws -> (Int64, String) {
+        let input = source.fd
         var sourceStatus = stat()
         if fstat(input, &sourceStatus) == 0, (sourceStatus.st_mode & S_IFMT) == S_IFDIR {
-            throw Self.ioError("cannot read", source, EISDIR)
+            throw Self.ioError("cannot read", sourcePath, EISDIR)
         }
-        let directory = Self.parentPath(plan.destination)
-        let temporary = directory + "/" + Self.temporaryPrefix + String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        var output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        for _ in 0..<3 where output < 0 && errno == ENOENT {
-            guard let recreate = plan.recreateDirectory else { break }
-            try recreate()
-            output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        }
-        guard output >= 0 else { throw Self.ioError("cannot create a temporary file in", directory) }
+        let (directory, finalName, created) = try Self.createTemporary(plan)
+        let output = created.fd
+        let temporary = created.name
+        let shownTemporary = Self.parentPath(plan.destination) + "/" + temporary
         var outputOpen = true
         var renamed = false
         defer {
+            if !renamed { unlinkat(directory.fd, temporary, 0) }
             if outputOpen { close(output) }
-            if !renamed { unlink(temporary) }
         }
 
         var hasher = SHA256()
@@ -248,7 +334,7 @@ extension LocalStorage {
             let count = Foundation.read(input, buffer.baseAddress, Self.chunkSize)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw Self.ioError("cannot read", source)
+                throw Self.ioError("cannot read", sourcePath)
             }
             if count == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
@@ -258,7 +344,7 @@ extension LocalStorage {
                 let n = Foundation.write(output, chunk.baseAddress! + written, count - written)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw Self.ioError("cannot write", temporary)
+                    throw Self.ioError("cannot write", shownTemporary)
                 }
                 written += n
             }
@@ -277,16 +363,20 @@ extension LocalStorage {
             var written = stat()
             if fstat(output, &written) == 0 { Attributes.set(fd: output, Attributes.sha256, Self.checksumStamp(digest, written)) }
         }
-        guard fsync(output) == 0 else { throw Self.ioError("cannot flush", temporary) }
-        outputOpen = false
-        guard close(output) == 0 else { throw Self.ioError("cannot write", temporary) }
-        guard rename(temporary, plan.destination) == 0 else {
+        guard fsync(output) == 0 else { throw Self.ioError("cannot flush", shownTemporary) }
+        if Beneath.kind(directory.fd, finalName).0 == .symlink {
+            throw Beneath.symlinkRefused(plan.destination, root: Self.parentPath(plan.destination))
+        }
+        guard renameat(directory.fd, temporary, directory.fd, finalName) == 0 else {
             if errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST {
                 throw StorageError(.io, "cannot write \(plan.destination): a folder of that name is in the way")
             }
             throw Self.ioError("cannot rename into place", plan.destination)
         }
         renamed = true
+        // Closing releases the writer's lock, after the rename.
+        outputOpen = false
+        guard close(output) == 0 else { throw Self.ioError("cannot write", plan.destination) }
         return (total, digest)
     }
 
@@ -304,20 +394,39 @@ extension LocalStorage {
         Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
     }
 
-    /// The cached SHA-256 of `path` if its stamp matches the file as it is now.
+    /// The cached SHA-256 of an open file if its stamp matches the file as it is now.
+    static func cachedSHA256(fd: Int32, _ st: stat) -> String? {
+        guard let value = Attributes.get(fd: fd, Attributes.sha256) else { return nil }
+        return validStamp(value, st)
+    }
+
+    /// The cached SHA-256 of `path` (not followed if a link) if its stamp matches.
     static func cachedSHA256(_ path: String, _ st: stat) -> String? {
         guard let value = Attributes.get(path, Attributes.sha256) else { return nil }
+        return validStamp(value, st)
+    }
+
+    static func validStamp(_ value: String, _ st: stat) -> String? {
         let parts = value.split(separator: " ")
         guard parts.count == 3, parts[1] == "\(st.st_size)", parts[2] == "\(mtimeNanoseconds(st))",
               parts[0].utf8.count == 64, parts[0].allSatisfy(\.isHexDigit) else { return nil }
         return String(parts[0])
     }
 
-    static func sha256(of path: String, cancellation: CancellationFlag? = nil) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// The SHA-256 of a file (opened without following a final link).
+    static func sha256(of path: String, cancellation: CancellationFlag? = nil, progress: ((Int64) -> Void)? = nil) throws -> String {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw ioError("cannot read", path) }
         defer { close(fd) }
+        return try sha256(fd: fd, path: path, cancellation: cancellation, progress: progress)
+    }
+
+    /// The SHA-256 of an open file from its current offset, checking
+    /// `cancellation` before every chunk and reporting the bytes hashed so
+    /// far to `progress` after each one.
+    static func sha256(fd: Int32, path: String, cancellation: CancellationFlag? = nil, progress: ((Int64) -> Void)? = nil) throws -> String {
         var hasher = SHA256()
+        var total: Int64 = 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { buffer.deallocate() }
         while true {
@@ -326,6 +435,8 @@ extension LocalStorage {
             if count < 0 { if errno == EINTR { continue }; throw ioError("cannot read", path) }
             if count == 0 { break }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            total += Int64(count)
+            progress?(total)
         }
         return hex(hasher.finalize())
     }

@@ -6,19 +6,19 @@ import Foundation
 extension LocalStorage {
     public func listPage(bucket: String, prefix: String, delimiter: String?, continuationToken: String?, maxKeys: Int) async throws -> ListPage {
         TransferMetrics.current?.recordRequest()
-        let bucketPath = try existingBucket(bucket)
+        let opened = try existingBucket(bucket)
         let position = try continuationToken.map(ListPosition.init(token:))
         return try await BlockingIO.run { flag in
             try self.listPageNow(
-                bucketPath: bucketPath, prefix: prefix, delimiter: delimiter.flatMap { $0.isEmpty ? nil : $0 },
+                bucket: opened, prefix: prefix, delimiter: delimiter.flatMap { $0.isEmpty ? nil : $0 },
                 position: position, maxKeys: maxKeys, cancellation: flag)
         }
     }
 
-    private func listPageNow(bucketPath: String, prefix: String, delimiter: String?, position: ListPosition?, maxKeys: Int, cancellation: CancellationFlag) throws -> ListPage {
+    private func listPageNow(bucket: OpenBucket, prefix: String, delimiter: String?, position: ListPosition?, maxKeys: Int, cancellation: CancellationFlag) throws -> ListPage {
         let prefixBytes = Array(prefix.utf8)
         let delimiterBytes = delimiter.map { Array($0.utf8) }
-        var walker = KeyWalker(bucketPath: bucketPath, prefix: prefixBytes)
+        var walker = KeyWalker(bucket: bucket.handle, bucketPath: bucket.path, prefix: prefixBytes)
         if let position {
             walker.after = position.key
             if position.isPrefix { walker.skipPrefix = position.key }
@@ -44,10 +44,14 @@ extension LocalStorage {
                 continue
             }
             let key = String(decoding: entry.key, as: UTF8.self)
-            if let info = Self.objectInfo(key: key, path: entry.path, status: entry.status, isFolder: entry.isFolder) {
-                objects.append(info)
-                last = ListPosition(key: entry.key, isPrefix: false)
+            var file: Descriptor?
+            if !entry.isFolder {
+                // Metadata from the file itself, never through a link; unreadable files list without it.
+                let fd = openat(entry.parent.fd, entry.name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+                if fd >= 0 { file = Descriptor(fd) }
             }
+            objects.append(Self.objectInfo(key: key, fd: file?.fd, status: entry.status, isFolder: entry.isFolder))
+            last = ListPosition(key: entry.key, isPrefix: false)
         }
         return ListPage(objects: objects, commonPrefixes: prefixes, isTruncated: truncated, nextContinuationToken: truncated ? last?.token : nil)
     }
@@ -66,7 +70,7 @@ extension LocalStorage {
     }
 
     /// What listing and head report for one object.
-    static func objectInfo(key: String, path: String, status st: stat, isFolder: Bool) -> ObjectInfo? {
+    static func objectInfo(key: String, fd: Int32?, status st: stat, isFolder: Bool) -> ObjectInfo {
         if isFolder {
             return ObjectInfo(
                 key: key, size: 0, lastModified: date(st), etag: emptySHA256,
@@ -74,14 +78,15 @@ extension LocalStorage {
         }
         var metadata: [String: String] = [:]
         var contentType: String?
-        for name in Attributes.list(path) {
+        let names = fd.map { Attributes.list(fd: $0) } ?? []
+        for name in names {
             if name == Attributes.contentType {
-                contentType = Attributes.get(path, name)
+                contentType = fd.flatMap { Attributes.get(fd: $0, name) }
             } else if name.utf8.starts(with: Attributes.metadataPrefix.utf8) {
-                metadata[String(decoding: name.utf8.dropFirst(Attributes.metadataPrefix.utf8.count), as: UTF8.self)] = Attributes.get(path, name)
+                metadata[String(decoding: name.utf8.dropFirst(Attributes.metadataPrefix.utf8.count), as: UTF8.self)] = fd.flatMap { Attributes.get(fd: $0, name) }
             }
         }
-        let sha256 = cachedSHA256(path, st)
+        let sha256 = fd.flatMap { cachedSHA256(fd: $0, st) }
         return ObjectInfo(
             key: key, size: Int64(st.st_size), lastModified: date(st), etag: sha256,
             contentType: contentType ?? ContentTypes.guess(key), metadata: metadata,
@@ -129,7 +134,7 @@ extension LocalStorage {
         }
 
         struct Frame {
-            var path: String
+            var directory: Descriptor
             /// The key prefix of everything in this directory (`a/b/`, or empty at the top).
             var keyPrefix: [UInt8]
             var entries: [Entry]
@@ -138,11 +143,14 @@ extension LocalStorage {
 
         struct Item {
             var key: [UInt8]
-            var path: String
+            /// The folder holding the entry (for a folder marker: the folder itself).
+            var parent: Descriptor
+            var name: String
             var status: stat
             var isFolder: Bool
         }
 
+        let bucket: Descriptor
         let bucketPath: String
         let prefix: [UInt8]
         /// Only keys strictly after this one.
@@ -153,7 +161,8 @@ extension LocalStorage {
         private var pending: Item?
         private var started = false
 
-        init(bucketPath: String, prefix: [UInt8]) {
+        init(bucket: Descriptor, bucketPath: String, prefix: [UInt8]) {
+            self.bucket = bucket
             self.bucketPath = bucketPath
             self.prefix = prefix
         }
@@ -188,17 +197,18 @@ extension LocalStorage {
                 }
                 if let skipPrefix, key.starts(with: skipPrefix) { continue }
                 let name = String(decoding: entry.sortKey.dropLast(entry.isDirectory ? 1 : 0), as: UTF8.self)
-                let path = frame.path + "/" + name
                 if entry.isDirectory {
                     // Everything below starts with `key`: skip it whole when it all precedes `after`.
                     if let after, Self.less(key, after), !after.starts(with: key) { continue }
-                    if let item = enter(path, keyPrefix: key), wanted(item.key) { return item }
+                    // Never through a link (one swapped in since the directory was read is skipped).
+                    guard case .directory(let child) = Beneath.openDirectory(frame.directory.fd, name) else { continue }
+                    if let item = enter(child, name: name, keyPrefix: key), wanted(item.key) { return item }
                     continue
                 }
                 if let after, !Self.less(after, key) { continue }
-                var st = stat()
-                guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
-                return Item(key: key, path: path, status: st, isFolder: false)
+                let (kind, st) = Beneath.kind(frame.directory.fd, name)
+                guard kind == .regular else { continue }
+                return Item(key: key, parent: frame.directory, name: name, status: st, isFolder: false)
             }
             return nil
         }
@@ -213,7 +223,7 @@ extension LocalStorage {
         /// Starts in the deepest directory the prefix names in full.
         private mutating func start() {
             guard let slash = prefix.lastIndex(of: UInt8(ascii: "/")) else {
-                _ = enter(bucketPath, keyPrefix: [])
+                _ = enter(bucket, name: "", keyPrefix: [])
                 return
             }
             let directoryPart = Array(prefix[...slash])
@@ -223,51 +233,48 @@ extension LocalStorage {
                 // No key has such a segment, so nothing can match.
                 if segment.isEmpty || segment.elementsEqual([0x2e]) || segment.elementsEqual([0x2e, 0x2e]) || segment.starts(with: temporary) { return }
             }
-            let path = bucketPath + "/" + String(decoding: directoryPart.dropLast(), as: UTF8.self)
-            guard LocalStorage.isDirectory(path) else { return }
-            pending = enter(path, keyPrefix: directoryPart)
+            // A folder behind a link lists as missing: links are skipped, never followed.
+            let names = segments.map { String(decoding: $0, as: UTF8.self) }
+            guard let chain = try? Beneath.walk(from: bucket, names, create: false) else { return }
+            pending = enter(chain[chain.count - 1], name: names[names.count - 1], keyPrefix: directoryPart)
         }
 
         /// Pushes a directory, or returns its folder marker when it is empty.
-        private mutating func enter(_ path: String, keyPrefix: [UInt8]) -> Item? {
-            guard let directory = opendir(path) else { return nil }
-            defer { closedir(directory) }
+        private mutating func enter(_ directory: Descriptor, name directoryName: String, keyPrefix: [UInt8]) -> Item? {
+            guard let listed = Beneath.entries(of: directory.fd) else { return nil }
             var entries: [Entry] = []
-            var isEmpty = true
+            let isEmpty = listed.isEmpty
             let temporary = Array(LocalStorage.temporaryPrefix.utf8)
-            while let pointer = readdir(directory) {
-                let name = LocalStorage.entryName(pointer)
-                if name == [0x2e] || name == [0x2e, 0x2e] { continue }
-                isEmpty = false
+            for (name, type) in listed {
                 if name.starts(with: temporary) { continue }
                 // A key must be UTF-8; other names cannot be addressed, so are not listed.
                 guard String(validating: name, as: UTF8.self) != nil else { continue }
-                switch Int32(pointer.pointee.d_type) {
+                switch Int32(type) {
                 case Int32(DT_DIR):
                     entries.append(Entry(sortKey: name + [UInt8(ascii: "/")], isDirectory: true))
                 case Int32(DT_REG):
                     entries.append(Entry(sortKey: name, isDirectory: false))
-                default:
-                    // Unknown type or a symbolic link: a link to a file is an
-                    // object; a link to a directory is not followed (loops).
-                    var st = stat()
-                    let child = path + "/" + String(decoding: name, as: UTF8.self)
-                    guard stat(child, &st) == 0 else { continue }
-                    if (st.st_mode & S_IFMT) == S_IFREG {
-                        entries.append(Entry(sortKey: name, isDirectory: false))
-                    } else if (st.st_mode & S_IFMT) == S_IFDIR, Int32(pointer.pointee.d_type) == Int32(DT_UNKNOWN) {
-                        entries.append(Entry(sortKey: name + [UInt8(ascii: "/")], isDirectory: true))
+                case Int32(DT_UNKNOWN):
+                    // A file system without d_type: ask, without following.
+                    switch Beneath.kind(directory.fd, String(decoding: name, as: UTF8.self)).0 {
+                    case .regular: entries.append(Entry(sortKey: name, isDirectory: false))
+                    case .directory: entries.append(Entry(sortKey: name + [UInt8(ascii: "/")], isDirectory: true))
+                    default: continue
                     }
+                default:
+                    // Symbolic links (to files or folders) and devices are
+                    // not objects: skipped, never followed.
+                    continue
                 }
             }
             if isEmpty {
                 guard !keyPrefix.isEmpty else { return nil }
                 var st = stat()
-                guard stat(path, &st) == 0 else { return nil }
-                return Item(key: keyPrefix, path: path, status: st, isFolder: true)
+                guard fstat(directory.fd, &st) == 0 else { return nil }
+                return Item(key: keyPrefix, parent: directory, name: directoryName, status: st, isFolder: true)
             }
             entries.sort { Self.less($0.sortKey, $1.sortKey) }
-            var frame = Frame(path: path, keyPrefix: keyPrefix, entries: entries)
+            var frame = Frame(directory: directory, keyPrefix: keyPrefix, entries: entries)
             frame.index = startIndex(of: frame)
             stack.append(frame)
             return nil

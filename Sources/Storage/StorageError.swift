@@ -17,6 +17,10 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let signatureMismatch = Code(rawValue: "SignatureDoesNotMatch")
         public static let invalidBucketName = Code(rawValue: "InvalidBucketName")
         public static let invalidKey = Code(rawValue: "InvalidKey")
+        /// A path would go through a symbolic link (inside a local storage
+        /// root, the data area or a download destination), or could leave
+        /// its folder.
+        public static let unsafePath = Code(rawValue: "UnsafePath")
         public static let checksumMismatch = Code(rawValue: "ChecksumMismatch")
         public static let transient = Code(rawValue: "Transient")
         public static let io = Code(rawValue: "IOError")

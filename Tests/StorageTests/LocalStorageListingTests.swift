@@ -189,11 +189,11 @@ struct LocalStorageListingTests {
         #expect(pages.flatMap(\.objects).map(\.key) == ["a", "b", "c"])
     }
 
-    @Test func symbolicLinksToFilesAreObjectsAndToFoldersAreNotFollowed() async throws {
+    @Test func symbolicLinksAreSkippedEvenWhenTheyPointInside() async throws {
         try await fixture.put("real/a.txt", "hello")
         #expect(symlink(fixture.path("bucket-a", "real/a.txt"), fixture.path("bucket-a", "link.txt")) == 0)
         #expect(symlink(fixture.path("bucket-a", "real"), fixture.path("bucket-a", "loop")) == 0)
-        #expect(try await storage.listAll(bucket: "bucket-a", prefix: "").map(\.key) == ["link.txt", "real/a.txt"])
-        #expect(try await storage.head(bucket: "bucket-a", key: "link.txt").size == 5)
+        #expect(try await storage.listAll(bucket: "bucket-a", prefix: "").map(\.key) == ["real/a.txt"])
+        await expectUnsafe("head of a link") { _ = try await storage.head(bucket: "bucket-a", key: "link.txt") }
     }
 }

@@ -33,6 +33,35 @@ struct LocalStorageTransferTests {
         #expect(fixture.temporaries(under: fixture.base).isEmpty)
     }
 
+    @Test func aWriteInFlightHoldsItsTemporaryFileAgainstASweep() async throws {
+        let gate = Gate()
+        var storage = fixture.storage
+        storage.progressHook = { gate.hold($0) }
+        let source = try fixture.file(LocalFixture.random(3 << 20))
+        let task = Task { [storage] in try await storage.upload(from: source, bucket: "bucket-a", key: "d/big.bin", options: PutOptions()) }
+        try await gate.waitUntilHeld()
+        let folder = URL(fileURLWithPath: fixture.path("bucket-a", "d"))
+        #expect(fixture.temporaries(under: folder).count == 1)
+        #expect(fixture.temporaries(under: folder).allSatisfy { ($0 as NSString).lastPathComponent.hasPrefix(".bucketflow-tmp-\(getpid())-") })
+        // Locked by this live writer: not swept, even with no age limit.
+        #expect(try TemporaryFiles.sweep(directory: folder, recursive: true, olderThan: .zero).isEmpty)
+        gate.release()
+        _ = try await task.value
+        #expect(fixture.temporaries(under: fixture.base).isEmpty)
+        #expect(FileManager.default.contents(atPath: fixture.path("bucket-a", "d/big.bin"))?.count == 3 << 20)
+    }
+
+    @Test func aDownloadSweepsLeftoversInItsDestinationFolder() async throws {
+        try await fixture.put("a.txt", "hello")
+        let folder = fixture.base.appendingPathComponent("out-sweep")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let leftover = folder.appendingPathComponent(".bucketflow-tmp-1-killed").path
+        #expect(FileManager.default.createFile(atPath: leftover, contents: Data("partial".utf8)))
+        _ = try await fixture.storage.download(bucket: "bucket-a", key: "a.txt", to: folder.appendingPathComponent("a.txt"))
+        #expect(!fixture.exists(leftover))
+        #expect(FileManager.default.contents(atPath: folder.appendingPathComponent("a.txt").path) == Data("hello".utf8))
+    }
+
     @Test func aCompletedDownloadIsWhole() async throws {
         let bytes = LocalFixture.random(3 << 20 + 17)
         _ = try await fixture.storage.upload(from: try fixture.file(bytes), bucket: "bucket-a", key: "big.bin", options: PutOptions())
