@@ -548,14 +548,20 @@ class Handler(BaseHTTPRequestHandler):
 
     def api_copy_file(self, token, p):
         directive = p.get('metadataDirective')
-        directive = MetadataDirectiveMode(directive) if directive else None
+        if directive not in (None, 'COPY', 'REPLACE'):
+            raise ApiError(400, 'bad_request', 'metadataDirective must be COPY or REPLACE')
+        directive = MetadataDirectiveMode[directive] if directive else None  # the enum's values are ints
         if p.get('destinationBucketId'):
             dest = STATE.sim._get_bucket_by_id(p['destinationBucketId'])
             STATE.sim._assert_account_auth(API, token, dest.account_id, 'writeFiles')
         self._check_name_prefix(token, p['fileName'])
-        return STATE.sim.copy_file(API, token, p['sourceFileId'], p['fileName'],
-                                   self._range_param(p.get('range')), directive, p.get('contentType'),
-                                   p.get('fileInfo'), p.get('destinationBucketId'))
+        result = STATE.sim.copy_file(API, token, p['sourceFileId'], p['fileName'],
+                                     self._range_param(p.get('range')), directive, p.get('contentType'),
+                                     p.get('fileInfo'), p.get('destinationBucketId'))
+        # PATCH: the simulator did not record the copy's bucket, so the copy
+        # could never be deleted (or downloaded by id).
+        STATE.sim.file_id_to_bucket_id[result['fileId']] = result['bucketId']
+        return result
 
     def api_copy_part(self, token, p):
         return STATE.sim.copy_part(API, token, p['sourceFileId'], p['largeFileId'], int(p['partNumber']),
