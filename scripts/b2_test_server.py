@@ -17,6 +17,10 @@ Test-only endpoints (no auth, loopback only):
     POST /test/expire_tokens   every account and upload token issued so far
                                answers 401 expired_auth_token from now on
     GET  /test/stats           request counts per API call (JSON)
+    POST /test/fail_next       {"api": "b2_upload_file", "status": 503,
+                               "code": "service_unavailable", "count": 2}:
+                               the next `count` calls of `api` (or
+                               "download_by_name") answer that error
 """
 import argparse
 import base64
@@ -172,6 +176,7 @@ class State:
         self.in_flight = set()
         self.expired_upload_tokens = set()
         self.stats = collections.Counter()
+        self.faults = {}  # api name -> [status, code, remaining count]
 
 
 STATE: State = None  # set in main
@@ -227,12 +232,29 @@ class Handler(BaseHTTPRequestHandler):
     def do_HEAD(self):
         self._dispatch()
 
+    def _inject_fault(self, name):
+        with STATE.lock:
+            fault = STATE.faults.get(name)
+            if not fault or fault[2] <= 0:
+                return
+            fault[2] -= 1
+            STATE.stats['injected_' + name] += 1
+        self._body()
+        raise ApiError(fault[0], fault[1], 'injected by /test/fail_next')
+
     def _dispatch(self):
         path = urllib.parse.urlsplit(self.path)
         try:
             if path.path.startswith('/file/'):
                 STATE.stats['download_by_name'] += 1
+                self._inject_fault('download_by_name')
                 return self._download(path)
+            if path.path == '/test/fail_next':
+                spec = json.loads(self._body() or b'{}')
+                with STATE.lock:
+                    STATE.faults[spec['api']] = [int(spec.get('status', 503)), spec.get('code', 'service_unavailable'),
+                                                 int(spec.get('count', 1))]
+                return self._send(200, {'ok': True})
             if path.path == '/test/expire_tokens':
                 self._body()
                 with STATE.lock:
@@ -249,6 +271,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(404, 'not_found', f'no such API: {path.path}')
             name, url_id = m.groups()
             STATE.stats[name] += 1
+            self._inject_fault(name)
             if name == 'b2_download_file_by_id':
                 return self._download(path)
             if name in ('b2_upload_file', 'b2_upload_part'):
@@ -476,6 +499,7 @@ class Handler(BaseHTTPRequestHandler):
                 busy = False
                 STATE.in_flight.add(url_id)
         if busy:
+            STATE.stats['auth_token_limit'] += 1
             self._body()
             raise ApiError(400, 'auth_token_limit', f'more than one upload using auth token {upload_token}')
         try:

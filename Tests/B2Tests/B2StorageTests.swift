@@ -387,3 +387,127 @@ final class B2StorageTests: XCTestCase {
         }
     }
 }
+
+/// Retries and upload-URL handling, with errors injected by the front.
+final class B2RetryTests: XCTestCase {
+    var server: B2TestServer!
+    var storage: B2Storage!
+    var bucket: String!
+    var scratch: Scratch!
+
+    override func setUp() async throws {
+        server = try B2TestServer.fromEnvironment()
+        storage = try server.storage(largeFileThreshold: 5_000_000, partSize: 5_000_000) { $0.partConcurrency = 1 }
+        bucket = B2TestServer.bucketName("retry")
+        try await storage.createBucket(bucket)
+        scratch = try Scratch()
+    }
+
+    override func tearDown() async throws {
+        guard let storage else { return }
+        try? server.failNext("b2_list_file_names", count: 0)
+        if let objects = try? await storage.listAll(bucket: bucket, prefix: "") {
+            _ = try? await storage.delete(bucket: bucket, keys: objects.map(\.key))
+        }
+        try? await storage.deleteBucket(bucket)
+        try? await storage.shutdown()
+    }
+
+    func testUploadTakesANewUploadURLAfter503And429() async throws {
+        let file = try scratch.file("a", Data("retry me".utf8))
+        try server.failNext("b2_upload_file", status: 503, count: 2)
+        var result: TransferResult?
+        let changes = try await server.delta(["b2_get_upload_url", "injected_b2_upload_file", "b2_upload_file"]) {
+            result = try await storage.upload(from: file, bucket: bucket, key: "a", options: PutOptions())
+        }
+        XCTAssertEqual(changes["injected_b2_upload_file"], 2)
+        XCTAssertEqual(changes["b2_upload_file"], 3)
+        XCTAssertEqual(changes["b2_get_upload_url"], 3, "a failed upload URL is never used again")
+        XCTAssertEqual(result?.checksums["sha1"], try B2TestServer.sha1(of: file))
+
+        try server.failNext("b2_upload_file", status: 429, code: "too_many_requests", count: 1)
+        let second = try await server.delta(["b2_get_upload_url", "injected_b2_upload_file"]) {
+            _ = try await storage.upload(from: file, bucket: bucket, key: "b", options: PutOptions())
+        }
+        XCTAssertEqual(second["injected_b2_upload_file"], 1)
+        XCTAssertEqual(second["b2_get_upload_url"], 1, "the pooled URL failed with 429, one new one")
+        // A good URL goes back to the pool and is reused.
+        let third = try await server.delta(["b2_get_upload_url"]) {
+            _ = try await storage.upload(from: file, bucket: bucket, key: "c", options: PutOptions())
+        }
+        XCTAssertEqual(third["b2_get_upload_url"], 0)
+    }
+
+    func testPartUploadRetriesWithANewPartURL() async throws {
+        let data = Scratch.bytes(12_000_000, seed: 3)
+        let file = try scratch.file("large", data)
+        try server.failNext("b2_upload_part", status: 503, count: 1)
+        var result: TransferResult?
+        let changes = try await server.delta(["b2_get_upload_part_url", "b2_upload_part", "injected_b2_upload_part"]) {
+            result = try await storage.upload(from: file, bucket: bucket, key: "large", options: PutOptions())
+        }
+        XCTAssertEqual(changes["injected_b2_upload_part"], 1)
+        XCTAssertEqual(changes["b2_upload_part"], 4)
+        XCTAssertEqual(changes["b2_get_upload_part_url"], 2)
+        XCTAssertEqual(result?.checksums["sha1"], try B2TestServer.sha1(of: file))
+        let back = try await storage.read(bucket: bucket, key: "large", range: nil).collect()
+        XCTAssertEqual(back, data)
+    }
+
+    func testAPIAndDownloadRetries() async throws {
+        _ = try await storage.upload(from: try scratch.file("x", Data("x".utf8)), bucket: bucket, key: "x", options: PutOptions())
+        try server.failNext("b2_list_file_names", status: 500, code: "internal_error", count: 2)
+        let page = try await storage.listPage(bucket: bucket, prefix: "", delimiter: nil, continuationToken: nil, maxKeys: 10)
+        XCTAssertEqual(page.objects.map(\.key), ["x"])
+        try server.failNext("download_by_name", status: 503, count: 1)
+        let destination = scratch.path("x.out")
+        _ = try await storage.download(bucket: bucket, key: "x", to: destination)
+        XCTAssertEqual(try Data(contentsOf: destination), Data("x".utf8))
+        XCTAssertEqual(try scratch.leftovers(), [])
+    }
+
+    func testNonRetryableAndExhaustedErrors() async throws {
+        try server.failNext("b2_list_file_names", status: 400, code: "bad_request", count: 1)
+        let once = try await server.delta(["b2_list_file_names"]) {
+            do {
+                _ = try await storage.listPage(bucket: bucket, prefix: "", delimiter: nil, continuationToken: nil, maxKeys: 10)
+                XCTFail("expected an error")
+            } catch let error as StorageError {
+                XCTAssertEqual(error.code, .other)
+                XCTAssertFalse(error.isRetryable)
+            }
+        }
+        XCTAssertEqual(once["b2_list_file_names"], 1, "a 400 is not retried")
+
+        try server.failNext("b2_list_file_names", status: 503, count: 100)
+        do {
+            _ = try await storage.listPage(bucket: bucket, prefix: "", delimiter: nil, continuationToken: nil, maxKeys: 10)
+            XCTFail("expected an error")
+        } catch let error as StorageError {
+            XCTAssertEqual(error.code, .transient)
+            XCTAssertTrue(error.isRetryable)
+            XCTAssertTrue(error.message.contains("after 4 attempts"), error.message)
+            XCTAssertFalse(error.description.contains(server.applicationKey))
+        }
+        try server.failNext("b2_list_file_names", count: 0)
+    }
+
+    func testConcurrentUploadsNeverShareAnUploadURL() async throws {
+        let files = try (0..<40).map { try scratch.file("f\($0)", Data("file \($0)".utf8)) }
+        let changes = try await server.delta(["auth_token_limit", "b2_upload_file", "b2_get_upload_url"]) {
+            let storage: B2Storage = self.storage
+            let bucket: String = self.bucket
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, file) in files.enumerated() {
+                    group.addTask { _ = try await storage.upload(from: file, bucket: bucket, key: "many/\(index)", options: PutOptions()) }
+                }
+                try await group.waitForAll()
+            }
+        }
+        XCTAssertEqual(changes["auth_token_limit"], 0, "no upload URL was used by two uploads at once")
+        XCTAssertEqual(changes["b2_upload_file"], 40)
+        XCTAssertLessThanOrEqual(changes["b2_get_upload_url"] ?? 0, 40)
+        let listed = try await storage.listAll(bucket: bucket, prefix: "many/")
+        XCTAssertEqual(listed.count, 40)
+    }
+}

@@ -61,6 +61,21 @@ struct B2TestServer {
         _ = try Self.run("/usr/bin/env", ["python3", "-c", "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=b'', method='POST')).read()", "\(endpoint)/test/expire_tokens"])
     }
 
+    /// The next `count` calls of `api` (or "download_by_name") answer
+    /// `status` / `code`.
+    func failNext(_ api: String, status: Int = 503, code: String = "service_unavailable", count: Int = 1) throws {
+        let body = "{\"api\": \"\(api)\", \"status\": \(status), \"code\": \"\(code)\", \"count\": \(count)}"
+        _ = try Self.run("/usr/bin/env", ["python3", "-c", "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), method='POST')).read()", "\(endpoint)/test/fail_next", body])
+    }
+
+    /// Change of a `/test/stats` counter while `body` runs.
+    func delta(_ names: [String], _ body: () async throws -> Void) async throws -> [String: Int] {
+        let before = try stats()
+        try await body()
+        let after = try stats()
+        return Dictionary(uniqueKeysWithValues: names.map { ($0, (after[$0] ?? 0) - (before[$0] ?? 0)) })
+    }
+
     /// Runs the real b2 CLI with its own account-info file, authorized by
     /// the environment (`B2_APPLICATION_KEY_ID` / `B2_APPLICATION_KEY`,
     /// realm `B2_ENVIRONMENT`).
