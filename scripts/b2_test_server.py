@@ -20,7 +20,9 @@ Test-only endpoints (no auth, loopback only):
     POST /test/fail_next       {"api": "b2_upload_file", "status": 503,
                                "code": "service_unavailable", "count": 2}:
                                the next `count` calls of `api` (or
-                               "download_by_name") answer that error
+                               "download_by_name") answer that error;
+                               status 0 on a download sends half the body
+                               and closes the connection
 """
 import argparse
 import base64
@@ -239,6 +241,10 @@ class Handler(BaseHTTPRequestHandler):
                 return
             fault[2] -= 1
             STATE.stats['injected_' + name] += 1
+        if fault[0] == 0:
+            # status 0 (downloads): answer normally but cut the body in half.
+            self.truncate_body = True
+            return
         self._body()
         raise ApiError(fault[0], fault[1], 'injected by /test/fail_next')
 
@@ -655,6 +661,15 @@ class Handler(BaseHTTPRequestHandler):
         headers['Accept-Ranges'] = 'bytes'
         headers['X-Bz-Upload-Timestamp'] = str(fsim.upload_timestamp)
         headers.pop('x-bz-upload-timestamp', None)
+        if getattr(self, 'truncate_body', False):
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data[:len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
         self._send(status, headers=headers, body=data)
 
 

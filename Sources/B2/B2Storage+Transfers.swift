@@ -308,10 +308,10 @@ extension B2Storage {
         try await download(bucket: bucket, key: key, to: destination, fileID: nil)
     }
 
-    /// With a listed file's id (its `etag`), the download is pinned to that
-    /// version (`b2_download_file_by_id`).
+    /// A download needs no metadata first (the GET's headers carry the
+    /// SHA-1), so `known` changes nothing; it is one GET by name either way.
     public func download(bucket: String, key: String, to destination: URL, known: ObjectInfo) async throws -> TransferResult {
-        try await download(bucket: bucket, key: key, to: destination, fileID: known.etag)
+        try await download(bucket: bucket, key: key, to: destination, fileID: nil)
     }
 
     /// One GET streamed into a temporary file beside `destination` while

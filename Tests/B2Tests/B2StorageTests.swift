@@ -511,3 +511,31 @@ final class B2RetryTests: XCTestCase {
         XCTAssertEqual(listed.count, 40)
     }
 }
+
+extension B2RetryTests {
+    func testBrokenDownloadsResumeOrStartOver() async throws {
+        let data = Scratch.bytes(3_000_000, seed: 17)
+        _ = try await storage.upload(from: try scratch.file("r", data), bucket: bucket, key: "resume me.bin", options: PutOptions())
+        // read(): the stream resumes from the next byte, pinned to the same
+        // version by id (b2_download_file_by_id with a Range).
+        try server.failNext("download_by_name", status: 0, code: "truncate", count: 1)
+        var read = Data()
+        let changes = try await server.delta(["b2_download_file_by_id", "injected_download_by_name"]) {
+            read = try await storage.read(bucket: bucket, key: "resume me.bin", range: nil).collect()
+        }
+        XCTAssertEqual(read, data)
+        XCTAssertEqual(changes["injected_download_by_name"], 1)
+        XCTAssertEqual(changes["b2_download_file_by_id"], 1)
+        // A range that breaks resumes inside the range.
+        try server.failNext("download_by_name", status: 0, code: "truncate", count: 1)
+        let part = try await storage.read(bucket: bucket, key: "resume me.bin", range: 1000..<2_500_000).collect()
+        XCTAssertEqual(part, data.subdata(in: 1000..<2_500_000))
+        // download(): starts over, verified, no leftovers.
+        try server.failNext("download_by_name", status: 0, code: "truncate", count: 2)
+        let destination = scratch.path("resumed.bin")
+        let result = try await storage.download(bucket: bucket, key: "resume me.bin", to: destination)
+        XCTAssertEqual(try Data(contentsOf: destination), data)
+        XCTAssertEqual(result.checksums["sha1"], try B2TestServer.sha1(of: scratch.path("r")))
+        XCTAssertEqual(try scratch.leftovers(), [])
+    }
+}
