@@ -136,9 +136,29 @@ extension B2Storage {
         return file
     }
 
-    /// Metadata from one `b2_list_file_names` call (sha1 included).
+    /// Metadata from one `b2_list_file_names` call (sha1 included); with a
+    /// key that may read but not list files, from a HEAD on the file's
+    /// download URL instead.
     public func head(bucket: String, key: String) async throws -> ObjectInfo {
-        try await latestFile(bucket: bucket, key: key).info()
+        let session = try await auth.session()
+        if !session.capabilities.contains("listFiles") && session.capabilities.contains("readFiles") {
+            return try await headByDownloadURL(bucket: bucket, key: key)
+        }
+        return try await latestFile(bucket: bucket, key: key).info()
+    }
+
+    func headByDownloadURL(bucket: String, key: String) async throws -> ObjectInfo {
+        let response = try await openDownload(bucket: bucket, key: key, fileID: nil, range: nil, method: .HEAD)
+        let headers = response.headers
+        var fileInfo: [String: String] = [:]
+        for (name, value) in headers where name.lowercased().hasPrefix("x-bz-info-") {
+            fileInfo[String(name.dropFirst("x-bz-info-".count))] = value.removingPercentEncoding ?? value
+        }
+        let file = B2File(fileId: headers.first(name: "X-Bz-File-Id"), fileName: key, action: "upload",
+                          contentLength: headers.first(name: "Content-Length").flatMap { Int64($0) },
+                          contentSha1: headers.first(name: "X-Bz-Content-Sha1"), contentType: headers.first(name: "Content-Type"),
+                          fileInfo: fileInfo, uploadTimestamp: headers.first(name: "X-Bz-Upload-Timestamp").flatMap { Int64($0) })
+        return file.info()
     }
 
     // MARK: - Delete

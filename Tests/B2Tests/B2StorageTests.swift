@@ -340,6 +340,19 @@ final class B2StorageTests: XCTestCase {
         let deleteFailures = try await limited.delete(bucket: bucket, keys: ["allowed/x"])
         XCTAssertEqual(deleteFailures, [])
         XCTAssertFalse(outside?.description.contains(parts[1]) ?? true)
+
+        // A key that may read but not list: head falls back to a HEAD on the download URL.
+        _ = try await storage.upload(from: file, bucket: bucket, key: "readable/r.txt", options: PutOptions(metadata: ["tag": "a b/ü"]))
+        let readOnly = try server.b2(["key", "create", "--bucket", bucket, "readonly", "readFiles"], accountInfo: scratch.path("account.sqlite"))
+            .split(whereSeparator: \.isWhitespace).map(String.init)
+        let reader = try server.storage(keyID: readOnly[0], applicationKey: readOnly[1])
+        storages.append(reader)
+        let info = try await reader.head(bucket: bucket, key: "readable/r.txt")
+        let listedInfo = try await storage.head(bucket: bucket, key: "readable/r.txt")
+        XCTAssertEqual(info, listedInfo)
+        _ = await assertStorageError(.noSuchKey) { try await reader.head(bucket: bucket, key: "readable/missing") }
+        let bytes = try await reader.read(bucket: bucket, key: "readable/r.txt", range: nil).collect()
+        XCTAssertEqual(bytes, Data("x".utf8))
     }
 
     // MARK: - Cross-checks with the real b2 CLI
