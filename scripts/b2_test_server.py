@@ -22,7 +22,9 @@ Test-only endpoints (no auth, loopback only):
                                the next `count` calls of `api` (or
                                "download_by_name") answer that error;
                                status 0 on a download sends half the body
-                               and closes the connection
+                               and closes the connection; "delay": S slows
+                               each call by S seconds instead; "message"
+                               sets the error message
 """
 import argparse
 import base64
@@ -178,7 +180,7 @@ class State:
         self.in_flight = set()
         self.expired_upload_tokens = set()
         self.stats = collections.Counter()
-        self.faults = {}  # api name -> [status, code, remaining count]
+        self.faults = {}  # api name -> dict(status, code, count, delay, message)
 
 
 STATE: State = None  # set in main
@@ -237,16 +239,19 @@ class Handler(BaseHTTPRequestHandler):
     def _inject_fault(self, name):
         with STATE.lock:
             fault = STATE.faults.get(name)
-            if not fault or fault[2] <= 0:
+            if not fault or fault['count'] <= 0:
                 return
-            fault[2] -= 1
+            fault['count'] -= 1
             STATE.stats['injected_' + name] += 1
-        if fault[0] == 0:
+        if fault['delay']:
+            time.sleep(fault['delay'])  # slow, then answer normally
+            return
+        if fault['status'] == 0:
             # status 0 (downloads): answer normally but cut the body in half.
             self.truncate_body = True
             return
         self._body()
-        raise ApiError(fault[0], fault[1], 'injected by /test/fail_next')
+        raise ApiError(fault['status'], fault['code'], fault['message'])
 
     def _dispatch(self):
         path = urllib.parse.urlsplit(self.path)
@@ -258,8 +263,10 @@ class Handler(BaseHTTPRequestHandler):
             if path.path == '/test/fail_next':
                 spec = json.loads(self._body() or b'{}')
                 with STATE.lock:
-                    STATE.faults[spec['api']] = [int(spec.get('status', 503)), spec.get('code', 'service_unavailable'),
-                                                 int(spec.get('count', 1))]
+                    STATE.faults[spec['api']] = dict(
+                        status=int(spec.get('status', 503)), code=spec.get('code', 'service_unavailable'),
+                        count=int(spec.get('count', 1)), delay=float(spec.get('delay', 0)),
+                        message=spec.get('message', 'injected by /test/fail_next'))
                 return self._send(200, {'ok': True})
             if path.path == '/test/expire_tokens':
                 self._body()

@@ -245,6 +245,9 @@ final class B2StorageTests: XCTestCase {
         let scratch = try Scratch()
         let bucket = try await makeBucket(storage, "cancel")
         let source = try scratch.file("big.bin", Scratch.bytes(40_000_000, seed: 7))
+        // Every part takes at least 0.3 s, so the cancel lands mid-upload.
+        try server.failNext("b2_upload_part", count: 8, delay: 0.3)
+        defer { try? server.failNext("b2_upload_part", count: 0) }
         let startsBefore = try server.stats()["b2_start_large_file"] ?? 0
         let partsBefore = try server.stats()["b2_upload_part"] ?? 0
         let task = Task { try await storage.upload(from: source, bucket: bucket, key: "cancelled.bin", options: PutOptions()) }
@@ -503,6 +506,16 @@ final class B2RetryTests: XCTestCase {
             XCTAssertFalse(error.description.contains(server.applicationKey))
         }
         try server.failNext("b2_list_file_names", count: 0)
+
+        // A server message that echoes the application key is scrubbed.
+        try server.failNext("b2_list_file_names", status: 400, code: "bad_request", count: 1, message: "key \(server.applicationKey) rejected")
+        do {
+            _ = try await storage.listPage(bucket: bucket, prefix: "", delimiter: nil, continuationToken: nil, maxKeys: 10)
+            XCTFail("expected an error")
+        } catch let error as StorageError {
+            XCTAssertFalse(error.description.contains(server.applicationKey), error.description)
+            XCTAssertTrue(error.description.contains("[redacted]"), error.description)
+        }
     }
 
     func testConcurrentUploadsNeverShareAnUploadURL() async throws {

@@ -63,8 +63,10 @@ struct B2TestServer {
 
     /// The next `count` calls of `api` (or "download_by_name") answer
     /// `status` / `code`.
-    func failNext(_ api: String, status: Int = 503, code: String = "service_unavailable", count: Int = 1) throws {
-        let body = "{\"api\": \"\(api)\", \"status\": \(status), \"code\": \"\(code)\", \"count\": \(count)}"
+    func failNext(_ api: String, status: Int = 503, code: String = "service_unavailable", count: Int = 1, delay: Double = 0, message: String? = nil) throws {
+        var spec: [String: Any] = ["api": api, "status": status, "code": code, "count": count, "delay": delay]
+        if let message { spec["message"] = message }
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: spec), as: UTF8.self)
         _ = try Self.run("/usr/bin/env", ["python3", "-c", "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), method='POST')).read()", "\(endpoint)/test/fail_next", body])
     }
 
