@@ -94,7 +94,10 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .testTarget(name: "B2Tests", dependencies: ["B2", "Storage"]),
+        .testTarget(name: "B2Tests", dependencies: [
+            "B2", "Storage",
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "YAML"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
