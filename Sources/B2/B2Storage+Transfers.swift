@@ -64,7 +64,8 @@ extension B2Storage {
             throw StorageError(.invalidConfiguration, "B2 stores at most 10 metadata entries per file (one is the SHA-1 of large files); \(bucket)/\(key) has \(fileInfo.count)", hint: "store fewer metadata entries")
         }
         let threshold = configuration.largeFileThreshold ?? session.recommendedPartSize
-        if size > threshold && size > session.absoluteMinimumPartSize {
+        // A large file needs at least two parts.
+        if size > threshold && size > partSize(for: size, session: session) {
             return try await uploadLarge(file: file, size: size, bucketID: id, bucket: bucket, key: key, contentType: contentType, fileInfo: fileInfo, session: session)
         }
         let sha1: String
@@ -406,6 +407,10 @@ final class B2RangeReader: @unchecked Sendable {
             }
         }
         if fileID == nil { fileID = response.headers.first(name: "X-Bz-File-Id") }
+        // A range past the end of the file ends at the file's end.
+        if let total = response.headers.first(name: "Content-Range").flatMap({ $0.split(separator: "/").last }).flatMap({ Int64($0) }) {
+            end = min(end ?? total, total)
+        }
         if end == nil, let length = response.headers.first(name: "Content-Length").flatMap({ Int64($0) }) { end = start + length }
         iterator = response.body.makeAsyncIterator()
     }

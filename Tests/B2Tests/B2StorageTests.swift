@@ -111,6 +111,8 @@ final class B2StorageTests: XCTestCase {
             XCTAssertEqual(read, data, key)
             let part = try await storage.read(bucket: bucket, key: key, range: 3..<9).collect()
             XCTAssertEqual(part, data.subdata(in: 3..<9), key)
+            let pastEnd = try await storage.read(bucket: bucket, key: key, range: 5..<10_000).collect()
+            XCTAssertEqual(pastEnd, data.subdata(in: 5..<data.count), "a range past the end stops at the end")
         }
         XCTAssertEqual(try scratch.leftovers(), [])
         _ = await assertStorageError(.noSuchKey) { try await storage.head(bucket: bucket, key: "dir/missing") }
