@@ -46,7 +46,7 @@ sha = hashlib.sha1(open(sys.argv[2], 'rb').read()).hexdigest()
 assert info['contentSha1'] in ('none', None), info['contentSha1']   # B2 stores no contentSha1 for large files
 assert info['fileInfo'].get('large_file_sha1') == sha, info['fileInfo']
 PY
-curl -sf "$BUCKETFLOW_TEST_B2_ENDPOINT/test/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); assert s.get("b2_upload_part",0)>=2 and s.get("b2_finish_large_file",0)>=1, s' \
+python3 -c 'import json,sys,urllib.request; s=json.load(urllib.request.urlopen(sys.argv[1])); assert s.get("b2_upload_part",0)>=2 and s.get("b2_finish_large_file",0)>=1, s' "$BUCKETFLOW_TEST_B2_ENDPOINT/test/stats" \
   || fail "the CLI did not upload parts"
 
 step "list"

@@ -24,7 +24,10 @@ struct B2File: Decodable, Sendable {
     var sha1: String? { B2File.sha1(contentSha1: contentSha1, largeFileSHA1: fileInfo?["large_file_sha1"]) }
 
     static func sha1(contentSha1: String?, largeFileSHA1: String?) -> String? {
-        if let value = contentSha1?.lowercased(), value.count == 40, value.allSatisfy(\.isHexDigit) { return value }
+        // "unverified:<hex>": the uploader's SHA-1, which B2 did not check
+        // (hex at the end of the body); still the one to verify against.
+        let content = contentSha1.map { $0.hasPrefix("unverified:") ? String($0.dropFirst("unverified:".count)) : $0 }
+        if let value = content?.lowercased(), value.count == 40, value.allSatisfy(\.isHexDigit) { return value }
         if let value = largeFileSHA1?.lowercased(), value.count == 40, value.allSatisfy(\.isHexDigit) { return value }
         return nil
     }

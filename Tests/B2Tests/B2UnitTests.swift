@@ -40,6 +40,15 @@ final class B2UnitTests: XCTestCase {
         XCTAssertEqual(B2Retry.delay(afterAttempt: 1, retryAfter: 3), 3)
     }
 
+    func testSHA1FromContentSha1OrLargeFileSHA1() {
+        let hex = String(repeating: "ab", count: 20)
+        XCTAssertEqual(B2File.sha1(contentSha1: hex.uppercased(), largeFileSHA1: nil), hex)
+        XCTAssertEqual(B2File.sha1(contentSha1: "unverified:" + hex, largeFileSHA1: nil), hex)
+        XCTAssertEqual(B2File.sha1(contentSha1: "none", largeFileSHA1: hex), hex)
+        XCTAssertNil(B2File.sha1(contentSha1: "none", largeFileSHA1: nil))
+        XCTAssertNil(B2File.sha1(contentSha1: "none", largeFileSHA1: "not-a-sha1"))
+    }
+
     func testAuthorizationAnswerWithRestrictions() throws {
         let body = #"""
         {"accountId": "acc", "authorizationToken": "tok", "apiInfo": {"groupsApi": {}, "storageApi": {
