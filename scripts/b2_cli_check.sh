@@ -4,7 +4,8 @@
 # authorize, create a bucket, upload a small file with an awkward name and a
 # large file (large-file API, several parts in parallel), list (flat and
 # with folders), download both and compare bytes, a ranged download (b2sdk;
-# the CLI has no range option), a restricted key (allowed bucket and name
+# the CLI has no range option), no download from a private bucket without
+# a valid token, a restricted key (allowed bucket and name
 # prefix enforced), deleting a non-empty bucket refused, delete files, delete
 # the bucket. Exits non-zero on any mismatch.
 #
@@ -78,6 +79,17 @@ for lo, hi in [(0, 0), (100, 5_000_123), (len(data) - 10, len(data) - 1)]:
     out = io.BytesIO()
     bucket.download_file_by_name('large.bin', range_=(lo, hi)).save(out)
     assert out.getvalue() == data[lo:hi + 1], (lo, hi, len(out.getvalue()))
+# Private bucket: a download without (or with a bogus) token is refused.
+import urllib.error, urllib.request
+from b2sdk.v3 import b2_url_encode
+url = f"{realm}/file/{bucket_name}/{b2_url_encode(small_name)}"
+for headers in ({}, {'Authorization': 'bogus'}):
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, headers=headers))
+    except urllib.error.HTTPError as e:
+        assert e.code == 401, e.code
+    else:
+        raise AssertionError('private bucket served a download without authorization')
 # A key limited to this bucket and the prefix "dir one/".
 key = api.create_key(['listBuckets', 'listFiles', 'readFiles', 'writeFiles'], 'restricted',
                      bucket_ids=[bucket.id_], name_prefix='dir one/')
