@@ -48,6 +48,16 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Backblaze B2 native-API provider over async-http-client.
+        .target(name: "B2", dependencies: [
+            "Storage",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Cron expressions: parsing and next fire times in IANA zones.
         .target(name: "Cron"),
         // Workflow file model, expressions and validation with file:line:col diagnostics.
@@ -83,6 +93,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "B2Tests", dependencies: [
+            "B2", "Storage",
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "YAML"]),
