@@ -63,9 +63,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Exports the step graph to Argo Workflows and Kubernetes CronJobs; shard assignment.
+        .target(name: "Export", dependencies: ["Workflow"]),
         // Command-line front end; the executable only calls into it.
         .target(name: "BucketflowCLI", dependencies: [
-            "Executor", "Workflow", "Cron",
+            "Executor", "Workflow", "Cron", "Export",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -89,6 +91,7 @@ let package = Package(
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Workflow", "Storage"]),
         .testTarget(name: "CLITests", dependencies: ["BucketflowCLI"]),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "Workflow", "YAML"]),
     ]
 )
 
