@@ -113,7 +113,26 @@ def check_pod(volumes, containers, where, errors):
                 errors.append(f"{where}: envFrom secretRef without a valid name")
 
 
+ALLOWED_VARIABLES = re.compile(r"^(workflow\.name|inputs\.parameters\.[-a-zA-Z0-9_]+)$")
+
+
+def strings(value, path):
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings(item, path + [key])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from strings(item, path + [index])
+
+
 def check_argo(root, kind, document, errors):
+    # Argo substitutes {{...}} in every string and fails on unknown ones.
+    for path, text in strings(document, []):
+        for variable in re.findall(r"\{\{(.*?)\}\}", text):
+            if not ALLOWED_VARIABLES.match(variable.strip()):
+                errors.append("/".join(map(str, path)) + f": {{{{{variable}}}}} is not a variable Argo can resolve here")
     definition = {"$ref": f"#/definitions/io.argoproj.workflow.v1alpha1.{kind}", "definitions": root["definitions"]}
     validator = jsonschema.Draft7Validator(definition)
     for error in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path)):

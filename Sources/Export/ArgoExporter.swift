@@ -179,7 +179,7 @@ public enum ArgoExporter {
     static func stepTemplate(_ step: Step, graph: StepGraph, parts: PodParts) -> YAMLValue {
         let sharded = (graph.tasksOfStep[step.id]?.count ?? 1) > 1
         var annotations: [(String, YAMLValue)] = [("bucketflow.dev/step", .string(step.id))]
-        if let condition = step.condition { annotations.append(("bucketflow.dev/if", .string(condition.source))) }
+        if let condition = step.condition { annotations.append(("bucketflow.dev/if", .string(PodParts.inert(condition.source)))) }
         var entries: [YAMLEntry] = [
             YAMLEntry("name", .string(graph.templateOfStep[step.id]!)),
             YAMLEntry("metadata", .object([("labels", parts.labels), ("annotations", .object(annotations))])),

@@ -57,10 +57,24 @@ struct PodParts {
 
     var annotations: YAMLValue {
         .object([
-            ("bucketflow.dev/workflow-name", .string(workflow.name)),
+            ("bucketflow.dev/workflow-name", .string(Self.inert(workflow.name))),
             ("bucketflow.dev/workflow-file", .string(fileKey)),
             ("bucketflow.dev/workflow-sha256", .string(workflow.sha256)),
         ])
+    }
+
+    /// Text Argo will not take for a template variable: Argo substitutes
+    /// `{{...}}` in every string of a workflow (annotations included) and
+    /// rejects the ones it cannot resolve, so `{{` and `}}` get a space.
+    static func inert(_ text: String) -> String {
+        var out = ""
+        var previous: Character?
+        for c in text {
+            if (c == "{" || c == "}") && previous == c { out.append(" ") }
+            out.append(c)
+            previous = c
+        }
+        return out
     }
 
     func metadata(name: String? = nil, generateName: String? = nil, annotated: Bool = true) -> YAMLValue {

@@ -317,6 +317,29 @@ final class ArgoExportTests: XCTestCase {
         XCTAssertEqual(result.documents[1]["metadata"]?["generateName"], .string("n-code-spaces-export-"))
     }
 
+    /// Argo substitutes `{{...}}` everywhere in a workflow; text from the
+    /// file must not look like a template variable.
+    func testFileTextCannotBecomeArgoVariables() throws {
+        let workflow = try ExportFixtures.load("""
+            version: 1
+            name: "{{workflow.uid}} and {{ evil }}"
+            storage:
+              disk: { provider: local, root: buckets }
+            steps:
+              a: { action: list, at: "disk://b" }
+              b:
+                action: list
+                needs: a
+                at: disk://b
+                if: ${{ format('{{0}}', steps.a.outputs.count) == '{{1}}' || always() }}
+            """)
+        let stream = try ArgoExporter.export(workflow, source: "{{kept verbatim}}", fileName: "v.yaml")
+        let result = try ArgoValidator.validate(stream)
+        XCTAssertEqual(result.documents[0]["data"]?["v.yaml"], .string("{{kept verbatim}}"), "the ConfigMap is not an Argo resource")
+        let annotation = ArgoDocument(tree: result.documents[1]).template("step-b")?["metadata"]?["annotations"]?["bucketflow.dev/if"]?.string
+        XCTAssertEqual(annotation, "format('{ {0} }', steps.a.outputs.count) == '{ {1} }' || always()")
+    }
+
     /// The validator is not vacuous: it rejects what Argo would.
     func testValidatorRejectsBrokenDocuments() throws {
         let broken = """
@@ -335,13 +358,15 @@ final class ArgoExportTests: XCTestCase {
                   - {name: 1d, template: step-missing, depends: "ghost.Succeeded"}
               - name: step-a
                 retryStrategy: {limit: 2, retryPolicy: Always, backof: {duration: 1s}}
+                metadata: {annotations: {x: "{{steps.a.outputs.url}}"}}
                 container: {image: x, args: [run, "{{inputs.parameters.shard}}"]}
             """
         let result = try ArgoValidator.run(broken)
         let errors = result.errors.map(\.error).joined(separator: "\n")
         for expected in ["limit: 2 is not of type 'string'", "backof: field not in Argo's schema", "'dependencies' in a DAG that uses 'depends'",
                          "'continueOn' in a DAG that uses 'depends'", "operands without a result", "task name '1d' invalid",
-                         "template 'step-missing' does not exist", "unknown task 'ghost'", "is not an input parameter"] {
+                         "template 'step-missing' does not exist", "unknown task 'ghost'", "is not an input parameter",
+                         "{{steps.a.outputs.url}} is not a variable Argo can resolve"] {
             XCTAssertTrue(errors.contains(expected), "expected \"\(expected)\" in:\n\(errors)")
         }
     }
