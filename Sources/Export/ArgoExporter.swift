@@ -26,7 +26,7 @@ public enum ArgoExporter {
         // Room for "-N" when several time zones need several CronWorkflows.
         let parts = try PodParts(workflow: workflow, fileName: fileName, options: options, withState: true, baseMaxLength: cronNameLimit - 3)
         let graph = try StepGraph(workflow: workflow, shardOverrides: options.shards)
-        var documents = [parts.configMap(source: source)]
+        var documents = [try parts.configMap(source: source)]
         let spec = workflowSpec(workflow, graph: graph, parts: parts)
 
         if workflow.schedules.isEmpty {

@@ -23,7 +23,7 @@ public enum CronJobExporter {
             throw ExportError("--shards applies to the Argo export only: a CronJob runs the whole workflow in one pod")
         }
         let parts = try PodParts(workflow: workflow, fileName: fileName, options: options, withState: false, baseMaxLength: nameLimit - 3)
-        var documents = [parts.configMap(source: source)]
+        var documents = [try parts.configMap(source: source)]
         var seen: Set<String> = []
         var entries: [(cron: String, zone: String)] = []
         for schedule in workflow.schedules {

@@ -87,8 +87,14 @@ struct PodParts {
         return .object(pairs)
     }
 
+    /// Kubernetes stores at most 1 MiB per ConfigMap, metadata included.
+    static let configMapLimit = 1_000_000
+
     /// The ConfigMap holding the workflow file verbatim.
-    func configMap(source: String) -> (comment: String?, value: YAMLValue) {
+    func configMap(source: String) throws(ExportError) -> (comment: String?, value: YAMLValue) {
+        guard source.utf8.count <= Self.configMapLimit else {
+            throw ExportError("the workflow file is \(source.utf8.count) bytes; a ConfigMap holds at most about 1 MB")
+        }
         let comment = """
             The workflow file, mounted read-only at \(ExportOptions.workflowDirectory)/ in every pod.
             Paths in it are relative to that directory.
@@ -176,19 +182,21 @@ enum PortableCron {
         var items: [String] = []
         for item in fields[4].split(separator: ",").map(String.init) {
             // Vixie cron also accepts 7 for Sunday; robfig/cron stops at 6.
-            if item == "7" { items.append("0"); continue }
-            let bounds = item.split(separator: "-").map(String.init)
-            if bounds.count == 2, bounds[1] == "7", let low = Int(bounds[0]) {
-                items.append(low == 7 ? "0" : (low <= 6 ? "\(low)-6" : item))
-                if low <= 6 { items.append("0") }
-                continue
+            let parts = item.split(separator: "/", maxSplits: 1).map(String.init)
+            let range = parts.first ?? item
+            let bounds = range.split(separator: "-").map(String.init)
+            guard bounds.contains("7") else { items.append(item); continue }
+            if parts.count == 2 {
+                throw ExportError("schedule \"\(expression)\": day-of-week \"\(item)\" uses 7 for Sunday in a stepped range, which Argo and Kubernetes do not accept; write it with 0-6")
             }
-            if item.contains("7"), item.contains("/") || item.contains("-") {
-                if item.split(whereSeparator: { "-/".contains($0) }).contains("7") {
-                    throw ExportError("schedule \"\(expression)\": day-of-week \"\(item)\" uses 7 for Sunday, which Argo and Kubernetes do not accept; write 0 instead")
-                }
+            if bounds == ["7"] || bounds == ["7", "7"] {
+                items.append("0")
+            } else if bounds.count == 2, bounds[1] == "7", let low = Int(bounds[0]), low <= 6 {
+                items.append(low == 6 ? "6" : "\(low)-6")
+                items.append("0")
+            } else {
+                throw ExportError("schedule \"\(expression)\": day-of-week \"\(item)\" cannot be written for Argo and Kubernetes; use 0-6 (0 is Sunday)")
             }
-            items.append(item)
         }
         var seen: Set<String> = []
         let dayOfWeek = items.filter { seen.insert($0).inserted }.joined(separator: ",")

@@ -170,18 +170,24 @@ public enum YAMLEmitter {
     ]
 
     /// Whether `text` reads back as the same string when printed unquoted.
+    /// Checked on Unicode scalars, as parsers read them: a combining mark
+    /// after a space makes one `Character` of the two, but the parser still
+    /// sees ": ".
     public static func isPlainSafe(_ text: String) -> Bool {
-        guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return false }
+        let scalars = Array(text.unicodeScalars)
+        guard let first = scalars.first, let last = scalars.last else { return false }
         if reservedWords.contains(text.lowercased()) { return false }
         // Indicators that start something else, and anything number-like
         // (digits, signs, dots: ints, floats, .inf, .nan, dates, times, 0x).
         if "-?:,[]{}#&*!|>'\"%@`+.~=<".unicodeScalars.contains(first) { return false }
         if ("0"..."9").contains(first) { return false }
         if first == " " || last == " " || last == ":" { return false }
-        if text.contains(": ") || text.contains(" #") || text.contains("{{") || text.contains("}}") { return false }
-        // Flow indicators: harmless in block context but confusing; quote.
-        if text.contains(where: { "[]{},".contains($0) }) { return false }
-        for scalar in text.unicodeScalars {
+        for (a, b) in zip(scalars, scalars.dropFirst()) {
+            if (a == ":" && b == " ") || (a == " " && b == "#") || (a == "{" && b == "{") || (a == "}" && b == "}") { return false }
+        }
+        for scalar in scalars {
+            // Flow indicators: harmless in block context but confusing; quote.
+            if "[]{},".unicodeScalars.contains(scalar) { return false }
             if !isPrintable(scalar) || scalar == "\t" { return false }
         }
         return true
@@ -221,7 +227,8 @@ public enum YAMLEmitter {
         // `indent - 2`, so an indicator of 2 puts the content exactly where it
         // is printed.
         let firstText = lines.first { !$0.isEmpty }
-        let needsIndicator = lines.first?.isEmpty == true || firstText?.first == " " || firstText?.first == "\t"
+        let firstScalar = firstText?.unicodeScalars.first
+        let needsIndicator = lines.first?.isEmpty == true || firstScalar == " " || firstScalar == "\t"
         let contentIndent = max(indent, 2)
         var out = "|" + (needsIndicator ? "2" : "") + chomp
         for line in lines {

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import YAML
 @testable import Export
@@ -48,6 +49,50 @@ final class YAMLEmitterTests: XCTestCase {
         let result = try ArgoValidator.validate(stream)
         for (index, text) in Self.awkward.enumerated() {
             XCTAssertEqual(result.documents.first?["data"]?["k\(index)"], .string(text), text.debugDescription)
+        }
+    }
+
+    /// Random strings over YAML's troublemakers, as values, keys and list
+    /// items: libyaml and PyYAML both read every one back unchanged.
+    func testRandomStringsRoundTrip() throws {
+        let alphabet: [String] = ["a", "Z", "0", "9", "y", "n", " ", "  ", "\t", "\n", "\r", ":", ": ", "#", " #", "-", "- ", "?", "{", "}", "{{", "[", "]",
+                                  ",", "'", "\"", "\\", "|", ">", "*", "&", "!", "%", "@", "`", "~", ".", "+", "=", "<<", "é", "日", "\u{2028}",
+                                  "\u{85}", "\u{7}", "\u{FEFF}", "🪣", "\u{301}", "true", "null", "1e3", "0x", "---", "..."]
+        let environment = ProcessInfo.processInfo.environment
+        var state: UInt64 = environment["EMITTER_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0x5eed
+        let count = environment["EMITTER_FUZZ_SAMPLES"].flatMap { Int($0) } ?? 1500
+        func next() -> Int {
+            state &+= 0x9e37_79b9_7f4a_7c15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+            return Int(truncatingIfNeeded: (z ^ (z >> 31)) >> 1)
+        }
+        var samples: [String] = []
+        for _ in 0..<count {
+            samples.append((0..<(next() % 13)).map { _ in alphabet[next() % alphabet.count] }.joined())
+        }
+        let value: YAMLValue = .object([
+            ("apiVersion", .string("v1")), ("kind", .string("ConfigMap")), ("metadata", .object([("name", .string("fuzz"))])),
+            ("data", .map(samples.enumerated().map { YAMLEntry("v\($0.offset)", .string($0.element)) })),
+            ("keys", .map(samples.enumerated().filter { !$0.element.unicodeScalars.contains("\n") }.map { YAMLEntry("\($0.offset)-" + $0.element, .int($0.offset)) })),
+            ("items", .list(samples.map { .list([.string($0), .object([("k", .string($0))])]) })),
+        ])
+        let stream = YAMLEmitter.stream([(nil, value)])
+        let result = try ArgoValidator.run(stream)
+        XCTAssertEqual(result.documents.count, 1, "PyYAML: \(result.errors.map(\.error))")
+        let ours = try ExportFixtures.parse(stream)
+        XCTAssertEqual(ours.count, 1)
+        guard let theirs = result.documents.first, let mine = ours.first else { return }
+        for (index, text) in samples.enumerated() {
+            XCTAssertEqual(mine["data"]?["v\(index)"], .string(text), "libyaml: \(text.debugDescription)")
+            XCTAssertEqual(theirs["data"]?["v\(index)"], .string(text), "PyYAML: \(text.debugDescription)")
+            XCTAssertEqual(mine["items"]?.list[index], .list([.string(text), .map(["k": .string(text)])]), "libyaml item: \(text.debugDescription)")
+            XCTAssertEqual(theirs["items"]?.list[index], .list([.string(text), .map(["k": .string(text)])]), "PyYAML item: \(text.debugDescription)")
+            if !text.unicodeScalars.contains("\n") {
+                XCTAssertEqual(mine["keys"]?["\(index)-" + text], .number(Double(index)), "libyaml key: \(text.debugDescription)")
+                XCTAssertEqual(theirs["keys"]?["\(index)-" + text], .number(Double(index)), "PyYAML key: \(text.debugDescription)")
+            }
         }
     }
 
