@@ -147,16 +147,21 @@ enum ArgoValidator {
         }
         let script = ExportFixtures.packageRoot.appendingPathComponent("scripts/validate_argo.py").path
         let process = Process()
+        // scripts/test points BUCKETFLOW_TEST_PYTHON at a venv when the
+        // system python3 lacks PyYAML or jsonschema.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, schema]
+        process.arguments = [ProcessInfo.processInfo.environment["BUCKETFLOW_TEST_PYTHON"] ?? "python3", script, schema]
         let input = Pipe(), output = Pipe(), errors = Pipe()
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
+        // A child that exits early (python3 missing) must not kill the tests
+        // with SIGPIPE; the write then just fails.
+        signal(SIGPIPE, SIG_IGN)
         do { try process.run() } catch { try unavailable("cannot start python3: \(error)") }
         // Write on another thread so a full pipe cannot deadlock.
         let writer = Thread {
-            input.fileHandleForWriting.write(Data(stream.utf8))
+            try? input.fileHandleForWriting.write(contentsOf: Data(stream.utf8))
             try? input.fileHandleForWriting.close()
         }
         writer.start()
