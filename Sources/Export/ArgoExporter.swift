@@ -209,7 +209,8 @@ public enum ArgoExporter {
         ].map { .string($0) }
         if sharded { args += [.string("--shard"), .string("{{inputs.parameters.shard}}")] }
         var container: [(String, YAMLValue)] = [
-            ("name", .string("bucketflow")),
+            // Argo names the main container "main" whatever the template says.
+            ("name", .string("main")),
             ("image", .string(parts.options.image)),
             ("command", .list([.string("bucketflow")])),
             ("args", .list(args)),

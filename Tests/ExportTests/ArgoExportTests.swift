@@ -74,17 +74,25 @@ final class ArgoExportTests: XCTestCase {
                 at: disk://b
                 retry: 2
             """)
-        let stream = try ArgoExporter.export(workflow, source: "x", fileName: "knobs.yaml")
+        var options = ExportOptions()
+        options.serviceAccount = "bucketflow-runner"
+        options.deadlineGrace = 10
+        options.volumes = [try VolumeClaim(parsing: "buckets:/workflows-data")]
+        options.image = "registry.example.com:5000/bucketflow@sha256:0123"
+        let stream = try ArgoExporter.export(workflow, source: "x", fileName: "knobs.yaml", options: options)
         let result = try ArgoValidator.validate(stream)
         let document = ArgoDocument(tree: result.documents[1])
         assertGraph(document, workflow, fileKey: "knobs.yaml")
+        XCTAssertEqual(document.spec["serviceAccountName"], .string("bucketflow-runner"))
+        XCTAssertEqual(document.template("step-make")?["container"]?["image"], .string("registry.example.com:5000/bucketflow@sha256:0123"))
+        XCTAssertTrue(document.template("step-make")?["container"]?["volumeMounts"]?.list.contains(.map(["name": .string("claim-buckets"), "mountPath": .string("/workflows-data")])) ?? false)
         XCTAssertEqual(document.spec["parallelism"], .number(3))
         let make = document.template("step-make")!
         XCTAssertEqual(make["retryStrategy"]?["limit"], .string("2"))
         XCTAssertEqual(make["retryStrategy"]?["backoff"]?["duration"], .string("500ms"))
         XCTAssertEqual(make["retryStrategy"]?["backoff"]?["factor"], .string("2"))
         XCTAssertEqual(make["retryStrategy"]?["backoff"]?["cap"], .string("60s"))
-        XCTAssertEqual(make["activeDeadlineSeconds"], .string("150"), "90s timeout + 60s grace")
+        XCTAssertEqual(make["activeDeadlineSeconds"], .string("100"), "90s timeout + 10s grace")
         XCTAssertEqual(document.template("step-after")!["retryStrategy"]?["limit"], .string("1"))
         XCTAssertNil(document.template("step-optional")!["retryStrategy"])
         XCTAssertNil(document.template("step-optional")!["activeDeadlineSeconds"])
