@@ -110,6 +110,9 @@ struct ExportArgoCommand: ParsableCommand {
     @Option(name: .customLong("shards"), help: ArgumentHelp("Split a step into N tasks by object key, for steps whose file has no shards: (repeatable).", valueName: "step=n"))
     var shards: [String] = []
 
+    @Option(help: ArgumentHelp("Pods at once when the file has no concurrency: (Argo parallelism; default: Argo's own limits).", valueName: "n"))
+    var parallelism: Int?
+
     @Option(name: .customLong("deadline-grace"), help: ArgumentHelp("Seconds added to a step's timeout: for the pod's activeDeadlineSeconds.", valueName: "seconds"))
     var deadlineGrace: Int = 60
 
@@ -118,6 +121,7 @@ struct ExportArgoCommand: ParsableCommand {
         options.state = state
         options.stateClaim = stateClaim
         options.deadlineGrace = deadlineGrace
+        options.parallelism = parallelism
         for entry in shards {
             guard let equals = entry.firstIndex(of: "="), let count = Int(entry[entry.index(after: equals)...]) else {
                 Console.error("bucketflow export: --shards \(entry): expected STEP=N")

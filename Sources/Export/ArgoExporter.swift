@@ -105,6 +105,8 @@ public enum ArgoExporter {
         }
         if let concurrency = workflow.concurrency {
             entries.append(YAMLEntry("parallelism", .int(concurrency), comment: "concurrency: \(concurrency) (steps in flight at once)"))
+        } else if let parallelism = parts.options.parallelism {
+            entries.append(YAMLEntry("parallelism", .int(parallelism), comment: "--parallelism \(parallelism) (the file has no concurrency:)"))
         }
         if workflow.overlap == .queue {
             entries.append(YAMLEntry("synchronization", .object([

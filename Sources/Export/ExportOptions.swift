@@ -32,6 +32,9 @@ public struct ExportOptions: Sendable, Hashable {
     /// `shards:` per step id, for steps whose file does not say it (the
     /// workflow file's own `shards:` wins when present).
     public var shards: [String: Int] = [:]
+    /// Pods at once (Argo `parallelism`) when the file has no `concurrency:`
+    /// (the file's value wins, as on the command line of `run`).
+    public var parallelism: Int?
     /// Base name of the resources; default: from the workflow's `name:`.
     public var name: String?
 

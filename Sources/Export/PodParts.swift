@@ -30,6 +30,12 @@ struct PodParts {
         for secret in options.envSecrets where !KubernetesNames.isDNSSubdomain(secret) {
             throw ExportError("--secret \(secret): not a valid Secret name (lowercase letters, digits, '-' and '.')")
         }
+        if let parallelism = options.parallelism, parallelism < 1 {
+            throw ExportError("--parallelism must be at least 1, found \(parallelism)")
+        }
+        if options.deadlineGrace < 0 {
+            throw ExportError("--deadline-grace must be 0 or more seconds, found \(options.deadlineGrace)")
+        }
         if let account = options.serviceAccount, !KubernetesNames.isDNSSubdomain(account) {
             throw ExportError("--service-account \(account): not a valid ServiceAccount name")
         }

@@ -87,6 +87,15 @@ final class ArgoExportTests: XCTestCase {
         XCTAssertEqual(document.template("step-make")?["container"]?["image"], .string("registry.example.com:5000/bucketflow@sha256:0123"))
         XCTAssertTrue(document.template("step-make")?["container"]?["volumeMounts"]?.list.contains(.map(["name": .string("claim-buckets"), "mountPath": .string("/workflows-data")])) ?? false)
         XCTAssertEqual(document.spec["parallelism"], .number(3))
+        options.parallelism = 8
+        let overridden = try ExportFixtures.parse(try ArgoExporter.export(workflow, source: "x", fileName: "knobs.yaml", options: options))
+        XCTAssertEqual(ArgoDocument(tree: overridden[1]).spec["parallelism"], .number(3), "the file's concurrency: wins")
+        let unset = try ExportFixtures.load("version: 1\nname: u\nsteps:\n  a: { action: load-credentials, env-prefix: X_ }\n")
+        let withParallelism = try ExportFixtures.parse(try ArgoExporter.export(unset, source: "x", fileName: "u.yaml", options: options))
+        XCTAssertEqual(ArgoDocument(tree: withParallelism[1]).spec["parallelism"], .number(8))
+        options.parallelism = 0
+        XCTAssertThrowsError(try ArgoExporter.export(unset, source: "x", fileName: "u.yaml", options: options))
+        options.parallelism = nil
         let make = document.template("step-make")!
         XCTAssertEqual(make["retryStrategy"]?["limit"], .string("2"))
         XCTAssertEqual(make["retryStrategy"]?["backoff"]?["duration"], .string("500ms"))
