@@ -73,9 +73,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Exports the step graph to Argo Workflows and Kubernetes CronJobs; shard assignment.
+        .target(name: "Export", dependencies: ["Workflow"]),
         // Command-line front end; the executable only calls into it.
         .target(name: "BucketflowCLI", dependencies: [
-            "Executor", "Workflow", "Cron", "Storage", "Scheduler",
+            "Executor", "Workflow", "Cron", "Storage", "Scheduler", "Export",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -103,6 +105,7 @@ let package = Package(
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Workflow", "Storage", "Scheduler"]),
         .testTarget(name: "CLITests", dependencies: ["BucketflowCLI"]),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "Workflow", "YAML"]),
     ]
 )
 

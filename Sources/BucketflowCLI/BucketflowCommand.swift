@@ -17,7 +17,7 @@ public struct BucketflowCommand: AsyncParsableCommand {
             3 another run of the same workflow holds its lock, 130 interrupted.
             """,
         version: BucketflowVersion.current,
-        subcommands: [RunCommand.self, PlanCommand.self, ValidateCommand.self, HistoryCommand.self, ScheduleCommand.self, CronCommand.self]
+        subcommands: [RunCommand.self, PlanCommand.self, ValidateCommand.self, HistoryCommand.self, ScheduleCommand.self, CronCommand.self, ExportCommand.self]
     )
 
     public init() {}
