@@ -25,9 +25,16 @@ enum Transfers {
 
     /// - Returns: Per item, in input order, its result, or nil when it
     ///   failed or was refused (the journal has the reason).
+    ///
+    /// - Parameter reconcile: For an item cancelled in flight, asks the
+    ///   destination whether the transfer landed anyway (a server can commit
+    ///   an upload whose response the client never read). When it returns a
+    ///   result, the item is recorded as transferred: the report says what is
+    ///   on the server. It runs outside the cancellation, for at most 10 s.
     static func forEach<Item: Sendable>(
         _ items: [Item], context: StepContext, limit: Int,
         ref: @escaping @Sendable (Item) -> Ref,
+        reconcile: (@Sendable (Item) async -> TransferResult?)? = nil,
         _ body: @escaping @Sendable (Item) async throws -> ItemResult
     ) async throws -> [ItemResult?] {
         let journal = context.journal
@@ -62,6 +69,12 @@ enum Transfers {
                     } catch {
                         let (from, to) = times()
                         if Task.isCancelled || error is CancellationError {
+                            if let reconcile, started.withLock({ $0 }) != nil,
+                               let landed = await Task.detached(operation: { try? await withTimeout(10) { await settle(item, reconcile) } }).value.flatMap({ $0 }) {
+                                let (from, to) = times()
+                                journal.record(ObjectRecord(operation: name.operation, outcome: .transferred, source: name.source, target: name.target, bytes: landed.bytes, checksums: landed.checksums, startedAt: from, finishedAt: to))
+                                return (index, .transferred(landed), true)
+                            }
                             journal.record(ObjectRecord(operation: name.operation, outcome: .cancelled, source: name.source, target: name.target, bytes: name.bytes, startedAt: from, finishedAt: from == nil ? nil : to))
                             return (index, nil, true)
                         }
@@ -80,6 +93,17 @@ enum Transfers {
         }
         if cancelled || Task.isCancelled { throw CancellationError() }
         return results
+    }
+
+    /// A server may still be committing a request whose body was fully sent
+    /// when the client gave up on it (a throttled server drains its socket
+    /// buffers after the client closed): ask a few times over about 1.5 s.
+    static func settle<Item: Sendable>(_ item: Item, _ reconcile: @Sendable (Item) async -> TransferResult?) async -> TransferResult? {
+        for delay in [0, 100, 200, 400, 800] {
+            if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
+            if let landed = await reconcile(item) { return landed }
+        }
+        return nil
     }
 
     /// The step's error when some objects failed or were refused: the count,

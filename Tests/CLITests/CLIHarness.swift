@@ -18,11 +18,27 @@ enum CLI {
     }
 
     /// Starts the binary; the caller waits.
-    static func start(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
+    /// Starts the binary (or, with `viaShell`, `arguments[0]` with the
+    /// rest as its arguments); the caller waits. `clearEnvironment` starts
+    /// from an empty environment instead of the test's.
+    static func start(_ arguments: [String], in directory: URL, environment: [String: String] = [:], viaShell: Bool = false, clearEnvironment: Bool = false) throws -> (Process, Pipe, Pipe) {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        if viaShell {
+            process.executableURL = URL(fileURLWithPath: arguments[0])
+            process.arguments = Array(arguments.dropFirst())
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
         process.currentDirectoryURL = directory
+        if clearEnvironment {
+            process.environment = environment
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            return (process, out, err)
+        }
         var env = ProcessInfo.processInfo.environment
         env["BUCKETFLOW_STATE_DIR"] = directory.appendingPathComponent("state").path
         env["BUCKETFLOW_DATA_DIR"] = directory.appendingPathComponent("data").path
@@ -36,8 +52,8 @@ enum CLI {
         return (process, out, err)
     }
 
-    static func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> CLIResult {
-        let (process, out, err) = try start(arguments, in: directory, environment: environment)
+    static func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:], viaShell: Bool = false, clearEnvironment: Bool = false) throws -> CLIResult {
+        let (process, out, err) = try start(arguments, in: directory, environment: environment, viaShell: viaShell, clearEnvironment: clearEnvironment)
         return finish(process, out, err)
     }
 

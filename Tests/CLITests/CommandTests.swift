@@ -186,6 +186,8 @@ final class PipeFeeder {
 
     init(path: String) {
         fd = open(path, O_RDWR)
+        // Never block the feeder when the reader has stopped (the pipe fills up).
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         _ = write(fd, chunk, chunk.count)
     }
 

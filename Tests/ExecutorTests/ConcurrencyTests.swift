@@ -99,6 +99,8 @@ struct ConcurrencyTests {
         #expect(mkfifo(fifo.path, 0o600) == 0)
         let writer = open(fifo.path, O_RDWR)
         defer { close(writer) }
+        // Never block the feeder when the reader has stopped (the pipe fills up).
+        _ = fcntl(writer, F_SETFL, fcntl(writer, F_GETFL) | O_NONBLOCK)
         let chunk = [UInt8](repeating: 1, count: 4096)
         _ = write(writer, chunk, chunk.count)
         let workflow = try ws.load("""

@@ -18,6 +18,8 @@ import Workflow
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             guard mkfifo(url.path, 0o600) == 0 else { throw POSIXError(.EEXIST) }
             fd = open(url.path, O_RDWR)
+            // Never block a feeder when the reader has stopped (the pipe fills up).
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
         func send(_ count: Int) { let bytes = [UInt8](repeating: 7, count: count); _ = write(fd, bytes, count) }
         func finish() { close(fd) }

@@ -50,6 +50,11 @@ enum CopyAction: StepAction {
 
         let outcomes = try await Transfers.forEach(items, context: context, limit: context.options.transfers, ref: { item in
             .init(operation: .copy, source: source.display(key: item.object.key), target: target.display(key: item.key), bytes: item.object.size)
+        }, reconcile: { item in
+            // A copy cancelled in flight may have completed on the server.
+            guard let existing = try? await target.storage.headIfExists(bucket: target.bucket, key: item.key),
+                  Unchanged.objects(item.object, existing) else { return nil }
+            return TransferResult(key: item.key, bytes: existing.size, etag: existing.etag)
         }) { item in
             if skipUnchanged, let existing = try await target.storage.headIfExists(bucket: target.bucket, key: item.key),
                Unchanged.objects(item.object, existing) {

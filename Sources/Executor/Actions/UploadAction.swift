@@ -41,6 +41,8 @@ enum UploadAction: StepAction {
 
         let outcomes = try await Transfers.forEach(items, context: context, limit: context.options.transfers, ref: { item in
             .init(operation: .upload, source: item.file.url.path, target: target.display(key: item.key), bytes: item.file.size)
+        }, reconcile: { item in
+            await landed(item, target: target)
         }) { item in
             var options = PutOptions(contentType: contentType, metadata: metadata)
             if skipUnchanged {
@@ -65,6 +67,16 @@ enum UploadAction: StepAction {
             throw StepFailure(error: failure, partial: result)
         }
         return result
+    }
+
+    /// Whether an upload cancelled in flight landed anyway: the object is
+    /// there with this file's size and content checksum.
+    static func landed(_ item: Item, target: RemoteTarget) async -> TransferResult? {
+        guard let remote = try? await target.storage.headIfExists(bucket: target.bucket, key: item.key),
+              remote.size == item.file.size,
+              let (same, _) = try? await BlockingIO.run({ flag in try Unchanged.local(item.file.url, size: item.file.size, matches: remote, cancellation: flag) }),
+              same else { return nil }
+        return TransferResult(key: item.key, bytes: remote.size, etag: remote.etag)
     }
 
     static func outputs(keys: [String], target: RemoteTarget) -> [String: ExpressionValue] {
