@@ -10,7 +10,7 @@ extension Loader {
         func requireString() -> Template? {
             if let t = v.template { return t }
             if case .number(let n) = v.kind { return Template(literal: ExpressionValue.format(n), mark: v.mark) }
-            error(v.mark, "`\(spec.name)` must be a string, found a \(v.kindName)")
+            error(v.mark, "`\(spec.name)` of step \"\(stepID)\" must be a string, found a \(v.kindName)")
             return nil
         }
         switch spec.type {
@@ -23,19 +23,23 @@ extension Loader {
                 if isData {
                     error(v.mark, "`\(spec.name)` of step \"\(stepID)\" must be a storage location (NAME://bucket/key); data:// paths are local")
                 } else if let storage {
-                    if !storageNames.contains(storage) {
-                        error(v.mark, "unknown storage \"\(storage)\" in `\(spec.name)` of step \"\(stepID)\"\(Suggestions.hint(for: storage, in: storageNames))\(storageNames.isEmpty ? "; declare it under `storage:`" : "")")
+                    if let declared = storages.first(where: { $0.name == storage }) {
+                        checkBucket(in: t, storage: declared, label: "`\(spec.name)` of step \"\(stepID)\"", mark: v.mark)
+                    } else {
+                        error(v.mark, "unknown storage \"\(Self.clip(storage))\" in `\(spec.name)` of step \"\(stepID)\"\(hints.hint(for: storage, in: storageNames))\(storageNames.isEmpty ? "; declare it under `storage:`" : "")")
                     }
                 } else if t.parts.first.map({ if case .literal = $0 { return true } else { return false } }) ?? true {
                     error(v.mark, "`\(spec.name)` of step \"\(stepID)\" must be a storage location like \(storageNames.first ?? "NAME")://bucket/key, found \"\(t.source)\"")
-                } else {
+                } else if !spec.dynamicStorage {
                     error(v.mark, "`\(spec.name)` of step \"\(stepID)\" must start with the storage name written out (NAME://...), not an expression")
                 }
             } else if let storage {
                 if spec.type == .localPath {
                     error(v.mark, "`\(spec.name)` of step \"\(stepID)\" must be a local path or data:// path, not the storage location \"\(t.source)\"")
-                } else if !storageNames.contains(storage) {
-                    error(v.mark, "unknown storage \"\(storage)\" in `\(spec.name)` of step \"\(stepID)\"\(Suggestions.hint(for: storage, in: storageNames))")
+                } else if let declared = storages.first(where: { $0.name == storage }) {
+                    checkBucket(in: t, storage: declared, label: "`\(spec.name)` of step \"\(stepID)\"", mark: v.mark)
+                } else {
+                    error(v.mark, "unknown storage \"\(Self.clip(storage))\" in `\(spec.name)` of step \"\(stepID)\"\(hints.hint(for: storage, in: storageNames))")
                 }
             }
             return Value(kind: .string(t), mark: v.mark)
@@ -48,17 +52,15 @@ extension Loader {
             error(v.mark, "`\(spec.name)` must be true or false")
             return nil
         case .integer:
-            if case .number(let n) = v.kind, n.rounded() == n, n >= 0 { return v }
+            let range = NumericLimits.parameter(spec.name) ?? 0...Int64.max
+            if case .number(let n) = v.kind, let i = Int64(exactly: n), range.contains(i) { return v }
             if let t = v.template, t.literal == nil { return v }
-            error(v.mark, "`\(spec.name)` must be a whole number")
+            error(v.mark, "`\(spec.name)` must be a whole number from \(range.lowerBound) to \(range.upperBound), found \(Self.shown(v))")
             return nil
         case .byteSize:
-            if case .number(let n) = v.kind, n >= 0 { return v }
-            if let t = v.template, let literal = t.literal {
-                if Units.bytes(literal) != nil { return v }
-            } else if v.template != nil { return v }
-            error(v.mark, "`\(spec.name)` must be a size such as 1048576, 10MiB or 5MB")
-            return nil
+            let before = diagnostics.count
+            checkSize(v, label: "`\(spec.name)`", range: NumericLimits.parameter(spec.name) ?? 0...Int64.max)
+            return diagnostics.count == before ? v : nil
         case .stringList:
             if v.template != nil { return Value(kind: .list([v]), mark: v.mark) }
             guard let items = v.list else {
@@ -85,7 +87,7 @@ extension Loader {
         case .choice(let choices):
             guard let literal = v.template?.literal ?? (v.kind == .bool(true) ? "true" : nil), choices.contains(literal) else {
                 let given = v.template?.literal ?? v.kindName
-                error(v.mark, "`\(spec.name)` must be one of \(choices.joined(separator: ", ")), found \"\(given)\"\(Suggestions.hint(for: given, in: choices))")
+                error(v.mark, "`\(spec.name)` must be one of \(choices.joined(separator: ", ")), found \"\(given)\"\(hints.hint(for: given, in: choices))")
                 return nil
             }
             return v
@@ -95,20 +97,60 @@ extension Loader {
                 return nil
             }
             for entry in entries where !ActionKind.expectationKeys.contains(entry.key) {
-                error(entry.keyMark, "unknown expectation \"\(entry.key)\"\(Suggestions.hint(for: entry.key, in: ActionKind.expectationKeys)); expected one of \(ActionKind.expectationKeys.joined(separator: ", "))")
+                error(entry.keyMark, "unknown expectation \"\(Self.clip(entry.key))\"\(hints.hint(for: entry.key, in: ActionKind.expectationKeys)); expected one of \(ActionKind.expectationKeys.joined(separator: ", "))")
             }
             for key in ["min-size", "max-size", "size"] {
                 guard let entry = entries.first(where: { $0.key == key }) else { continue }
+                checkSize(entry.value, label: "`\(key)`", range: NumericLimits.objectSize)
+            }
+            for (key, digits) in [("sha256", 64), ("md5", 32)] {
+                guard let entry = entries.first(where: { $0.key == key }) else { continue }
+                guard let t = entry.value.template else {
+                    error(entry.value.mark, "`\(key)` must be \(digits) hexadecimal digits, found a \(entry.value.kindName)")
+                    continue
+                }
+                guard let literal = t.literal else { continue }
+                let text = literal.trimmingWhitespace()
+                if text.utf8.count != digits || !text.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || (0x41...0x46).contains($0) }) {
+                    error(entry.value.mark, "`\(key)` must be \(digits) hexadecimal digits, found \(text.utf8.count) characters \"\(Self.clip(text))\"")
+                }
+            }
+            if let entry = entries.first(where: { $0.key == "exists" }) {
                 switch entry.value.kind {
-                case .number: continue
-                case .string(let t) where t.literal == nil || Units.bytes(t.literal!) != nil: continue
-                default: error(entry.value.mark, "`\(key)` must be a size such as 1, 10KiB or 5MB")
+                case .bool: break
+                case .string(let t) where t.literal == nil: break
+                default: error(entry.value.mark, "`exists` must be true or false, found \(Self.shown(entry.value))")
                 }
             }
             if let entry = entries.first(where: { $0.key == "json" }), entry.value.entries == nil {
                 error(entry.value.mark, "`json` expectations must map JSON paths (a.b.0) to expected values")
             }
             return v
+        }
+    }
+
+    /// A bucket name written literally in a location (`NAME://bucket/...`,
+    /// no `${{ }}` in the bucket part) checked against the provider's rules.
+    mutating func checkBucket(in template: Template, storage: StorageSpec, label: String, mark: YAMLMark) {
+        let prefix = template.literalPrefix
+        guard let range = prefix.range(of: "://") else { return }
+        let rest = prefix[range.upperBound...]
+        let bucket: Substring
+        if let slash = rest.firstIndex(of: "/") {
+            bucket = rest[..<slash]
+        } else if template.literal != nil {
+            bucket = rest
+        } else {
+            return
+        }
+        if bucket.contains("${{") { return }   // an expression that did not parse (reported already)
+        guard !bucket.isEmpty else {
+            error(mark, "\(label) names no bucket (write \(storage.name)://BUCKET/key)")
+            return
+        }
+        if let problem = BucketNaming.problem(with: String(bucket), provider: storage.provider) {
+            let summary = BucketNaming.rules[storage.provider]?.summary ?? ""
+            error(mark, "invalid bucket name \"\(Self.clip(String(bucket)))\" in \(label) for storage \"\(storage.name)\" (provider \(storage.provider.rawValue)): \(problem); \(summary)")
         }
     }
 }

@@ -5,7 +5,7 @@ extension Loader {
         .local: ["provider", "root", "credentials"],
         .s3: ["provider", "endpoint", "region", "preset", "account", "credentials", "addressing", "allow-insecure-http",
               "multipart-threshold", "part-size", "part-concurrency", "max-attempts", "keep-alive"],
-        .b2: ["provider", "credentials", "bucket-id"],
+        .b2: ["provider", "credentials", "endpoint", "bucket-id"],
     ]
 
     // MARK: storage
@@ -36,20 +36,19 @@ extension Loader {
             }
             guard let providerName = providerNode.string, let provider = StorageSpec.Provider(rawValue: providerName) else {
                 let given = providerNode.string ?? ""
-                error(providerNode.mark, "unknown provider \"\(given)\" for storage \"\(name)\"; use local, s3 or b2\(Suggestions.hint(for: given, in: StorageSpec.Provider.allCases.map(\.rawValue)))")
-                continue
-            }
-            if provider == .b2 {
-                error(providerNode.mark, "provider \"b2\" (Backblaze's native API) is not available yet; use `provider: s3` with `endpoint: https://s3.REGION.backblazeb2.com` (B2's S3-compatible API)")
+                error(providerNode.mark, "unknown provider \"\(Self.clip(given))\" for storage \"\(name)\"; use local, s3 or b2\(hints.hint(for: given, in: StorageSpec.Provider.allCases.map(\.rawValue)))")
                 continue
             }
             let allowed = Self.storageKeys[provider] ?? []
             var values: [String: Value] = [:]
             var credentials: String?
             for setting in settings {
-                guard let key = setting.key.string else { continue }
+                guard let key = setting.key.string, setting.key.scalar != nil else {
+                    error(setting.key.mark, "keys of storage \"\(name)\" must be strings, found a \(setting.key.kindName)")
+                    continue
+                }
                 guard allowed.contains(key) else {
-                    error(setting.key.mark, "unknown key \"\(key)\" in storage \"\(name)\" (provider \(provider.rawValue))\(Suggestions.hint(for: key, in: allowed))")
+                    error(setting.key.mark, "unknown key \"\(Self.clip(key))\" in storage \"\(name)\" (provider \(provider.rawValue))\(hints.hint(for: key, in: allowed))")
                     continue
                 }
                 if key == "provider" { continue }
@@ -71,8 +70,12 @@ extension Loader {
             if provider == .s3, values["endpoint"] == nil, values["preset"] == nil {
                 error(pair.key.mark, "storage \"\(name)\" (provider s3) needs `endpoint` (e.g. https://s3.us-west-004.backblazeb2.com) or `preset` (aws, b2, r2, minio)")
             }
+            if provider == .b2, credentials == nil {
+                error(pair.key.mark, "storage \"\(name)\" (provider b2) is missing required key \"credentials\" (a load-credentials step with key_id and application_key)")
+            }
+            checkStorageSettings(name: name, provider: provider, values: values)
             if let preset = values["preset"]?.template?.literal, !["aws", "b2", "r2", "minio", "wasabi"].contains(preset) {
-                error(values["preset"]!.mark, "unknown preset \"\(preset)\"; use aws, b2, r2, minio or wasabi\(Suggestions.hint(for: preset, in: ["aws", "b2", "r2", "minio", "wasabi"]))")
+                error(values["preset"]!.mark, "unknown preset \"\(Self.clip(preset))\"; use aws, b2, r2, minio or wasabi\(hints.hint(for: preset, in: ["aws", "b2", "r2", "minio", "wasabi"]))")
             }
             if let addressing = values["addressing"]?.template?.literal, !["auto", "path", "virtual"].contains(addressing) {
                 error(values["addressing"]!.mark, "`addressing` must be auto, path or virtual")
@@ -80,5 +83,69 @@ extension Loader {
             result.append(StorageSpec(name: name, mark: pair.key.mark, provider: provider, settings: values, credentials: credentials))
         }
         return result
+    }
+
+    /// Literal settings checked without I/O: endpoints are http(s) URLs with
+    /// a host, sizes and counts are in range, switches are booleans.
+    mutating func checkStorageSettings(name: String, provider: StorageSpec.Provider, values: [String: Value]) {
+        if let endpoint = values["endpoint"] {
+            if case .string(let t) = endpoint.kind {
+                if let literal = t.literal, let problem = EndpointCheck.problem(with: literal) {
+                    let example = provider == .b2 ? "https://api.backblazeb2.com" : "https://s3.us-west-004.backblazeb2.com"
+                    error(endpoint.mark, "`endpoint` of storage \"\(name)\" must be an http(s) URL such as \(example): \(problem), found \"\(Self.clip(literal))\"")
+                }
+            } else {
+                error(endpoint.mark, "`endpoint` of storage \"\(name)\" must be an http(s) URL, found a \(endpoint.kindName)")
+            }
+        }
+        for key in ["multipart-threshold", "part-size"] {
+            guard let v = values[key] else { continue }
+            checkSize(v, label: "`\(key)` of storage \"\(name)\"", range: NumericLimits.partSize)
+        }
+        for (key, range) in [("part-concurrency", NumericLimits.partConcurrency), ("max-attempts", NumericLimits.maxAttempts)] {
+            guard let v = values[key] else { continue }
+            checkCount(v, label: "`\(key)` of storage \"\(name)\"", range: range)
+        }
+        for key in ["allow-insecure-http", "keep-alive"] {
+            guard let v = values[key] else { continue }
+            if case .bool = v.kind { continue }
+            if let t = v.template, t.literal == nil { continue }
+            error(v.mark, "`\(key)` of storage \"\(name)\" must be true or false, found a \(v.kindName)")
+        }
+    }
+
+    /// A literal size (bytes or `10MiB`) in `range`; expressions pass.
+    /// `label` names the setting in messages (``"`part-size` of storage "s3"``).
+    mutating func checkSize(_ v: Value, label: String, range: ClosedRange<Int64>) {
+        let bytes: Double?
+        switch v.kind {
+        case .number(let n): bytes = n
+        case .string(let t):
+            guard let literal = t.literal else { return }
+            bytes = Units.unboundedBytes(literal)
+        default: bytes = nil
+        }
+        let allowed = "from \(Units.describe(bytes: range.lowerBound)) to \(Units.describe(bytes: range.upperBound))"
+        guard let bytes, !bytes.isNaN else {
+            error(v.mark, "\(label) must be a size such as 1048576, 10MiB or 5MB (\(allowed)), found \(Self.shown(v))")
+            return
+        }
+        guard bytes >= Double(range.lowerBound), bytes <= Double(range.upperBound), bytes.rounded(.down) == bytes else {
+            error(v.mark, "\(label) must be a whole number of bytes \(allowed), found \(Self.shown(v))")
+            return
+        }
+    }
+
+    /// A literal whole number in `range`; expressions pass.
+    mutating func checkCount(_ v: Value, label: String, range: ClosedRange<Int64>) {
+        switch v.kind {
+        case .number(let n):
+            if let i = Int64(exactly: n), range.contains(i) { return }
+        case .string(let t):
+            guard let literal = t.literal else { return }
+            if let i = Int64(literal.trimmingWhitespace()), range.contains(i) { return }
+        default: break
+        }
+        error(v.mark, "\(label) must be a whole number from \(range.lowerBound) to \(range.upperBound), found \(Self.shown(v))")
     }
 }

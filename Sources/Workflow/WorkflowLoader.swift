@@ -18,7 +18,7 @@ public enum WorkflowLoader {
             throw WorkflowError([Diagnostic(file: path, mark: YAMLMark(line: 1, column: 1), message: "cannot read the workflow file: \(Self.reason(error))")])
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw WorkflowError([Diagnostic(file: path, mark: YAMLMark(line: 1, column: 1), message: "the workflow file is not UTF-8 text")])
+            throw WorkflowError([Diagnostic(file: path, mark: Self.firstInvalidUTF8(data), message: "the workflow file is not UTF-8 text (invalid byte sequence here)")])
         }
         return try load(source: text, file: path, directory: url.deletingLastPathComponent().standardizedFileURL, sha256: SHA256Hex.hash(data))
     }
@@ -26,12 +26,14 @@ public enum WorkflowLoader {
     /// Validates workflow text; `file` is only used in diagnostics.
     public static func load(source: String, file: String, directory: URL, sha256: String? = nil) throws(WorkflowError) -> Workflow {
         let root: YAMLNode?
+        var duplicates: [YAMLError] = []
         do {
-            root = try YAMLParser.parse(source)
+            root = try YAMLParser.parse(source, duplicateKeys: &duplicates)
         } catch {
             throw WorkflowError([Diagnostic(file: file, mark: error.mark, message: error.message)])
         }
         var loader = Loader(file: file)
+        for duplicate in duplicates { loader.error(duplicate.mark, duplicate.message) }
         guard let root else {
             throw WorkflowError([Diagnostic(file: file, mark: YAMLMark(line: 1, column: 1), message: "the workflow file is empty; it needs at least `version: 1`, `name:` and `steps:`")])
         }
@@ -40,6 +42,21 @@ public enum WorkflowLoader {
             throw WorkflowError(loader.diagnostics)
         }
         return workflow!
+    }
+
+    /// Line and column (in characters) of the first byte that is not valid UTF-8.
+    static func firstInvalidUTF8(_ data: Data) -> YAMLMark {
+        var line = 1, column = 1
+        var iterator = data.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                if scalar == "\n" { line += 1; column = 1 } else { column += 1 }
+            case .emptyInput, .error:
+                return YAMLMark(line: line, column: column)
+            }
+        }
     }
 
     static func reason(_ error: any Error) -> String {
@@ -67,6 +84,15 @@ enum ExpressionRoots {
 struct Loader {
     let file: String
     var diagnostics: [Diagnostic] = []
+    /// Bounds the time spent on "did you mean" hints.
+    let hints = HintBudget()
+    /// Every step id declared, including steps too broken to load (so
+    /// `needs` naming them is not reported a second time).
+    var declaredStepIDs: Set<String> = []
+    /// Where each `needs:` entry is written, per step id.
+    var needMarks: [String: [YAMLMark]] = [:]
+    /// The steps each storage implies (see `resolveStorageDependencies`).
+    var storageDependencies: [String: [String]] = [:]
 
     init(file: String) { self.file = file }
 
@@ -75,8 +101,6 @@ struct Loader {
     }
 
     static let topLevelKeys = ["version", "name", "description", "vars", "storage", "steps", "schedule", "overlap", "keep", "concurrency"]
-
-
     // MARK: Top level
 
     mutating func load(root: YAMLNode, directory: URL, sha256: String) -> Workflow? {
@@ -93,7 +117,7 @@ struct Loader {
             if Self.topLevelKeys.contains(key) {
                 seen[key] = pair.value
             } else {
-                error(pair.key.mark, "unknown key \"\(key)\" at the top level\(Suggestions.hint(for: key, in: Self.topLevelKeys))")
+                error(pair.key.mark, "unknown key \"\(Self.clip(key))\" at the top level\(hints.hint(for: key, in: Self.topLevelKeys))")
             }
         }
 
@@ -122,33 +146,40 @@ struct Loader {
         var overlap = OverlapPolicy.forbid
         if let node = seen["overlap"] {
             if let s = node.string, let policy = OverlapPolicy(rawValue: s) { overlap = policy } else {
-                error(node.mark, "`overlap` must be one of forbid, allow, queue\(Suggestions.hint(for: node.string ?? "", in: OverlapPolicy.allCases.map(\.rawValue)))")
+                error(node.mark, "`overlap` must be one of forbid, allow, queue\(hints.hint(for: node.string ?? "", in: OverlapPolicy.allCases.map(\.rawValue)))")
             }
         }
-        let keep = positiveInt(seen["keep"], key: "keep")
-        let concurrency = positiveInt(seen["concurrency"], key: "concurrency")
+        let keep = wholeNumber(seen["keep"], key: "keep", in: NumericLimits.keep)
+        let concurrency = wholeNumber(seen["concurrency"], key: "concurrency", in: NumericLimits.concurrency)
 
         // References are checked once everything is known.
-        let varNames = vars.map(\.name)
+        let varNames = VarScope(names: vars.map(\.name))
         for (index, variable) in vars.enumerated() {
-            checkReferences(in: variable.value, varNames: Array(varNames[..<index]), steps: [], context: .variable(variable.name))
+            checkReferences(in: variable.value, varNames: varNames.before(index), steps: .empty, context: .variable(variable.name))
         }
+        let stepIndex = StepIndex(steps: steps, declared: declaredStepIDs)
         for storage in storages {
             for value in storage.settings.values {
                 for template in value.templates {
-                    checkReferences(in: template, varNames: varNames, steps: steps, context: .storage)
+                    checkReferences(in: template, varNames: varNames, steps: stepIndex, context: .storage)
                 }
             }
         }
+        resolveStorageDependencies(storages, in: stepIndex)
         for index in steps.indices {
-            resolveDependencies(of: &steps[index], allSteps: steps, storages: storages, varNames: varNames)
+            resolveDependencies(of: &steps[index], in: stepIndex, storages: storages, varNames: varNames)
         }
         let graph = DependencyGraph(steps: steps)
         let byID = Dictionary(steps.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for cycle in graph.cycles {
             guard let first = byID[cycle[0]] else { continue }
-            let path = (cycle + [cycle[0]]).map { "\"\($0)\"" }.joined(separator: " needs ")
-            error(first.mark, "dependency cycle: \(path)")
+            let names = (cycle + [cycle[0]]).map { "\"\($0)\"" }
+            if names.count <= 12 {
+                error(first.mark, "dependency cycle: \(names.joined(separator: " needs "))")
+            } else {
+                let shown = names.prefix(5).joined(separator: " needs ") + " needs … needs " + names.suffix(3).joined(separator: " needs ")
+                error(first.mark, "dependency cycle of \(cycle.count) steps: \(shown)")
+            }
         }
 
         return Workflow(
@@ -157,13 +188,35 @@ struct Loader {
             keepReports: keep, concurrency: concurrency, graph: graph)
     }
 
-    mutating func positiveInt(_ node: YAMLNode?, key: String) -> Int? {
+    /// A whole number in `range`, or a located error naming the range.
+    mutating func wholeNumber(_ node: YAMLNode?, key: String, in range: ClosedRange<Int64>) -> Int? {
         guard let node else { return nil }
-        guard let value = node.int, value >= 1 else {
-            error(node.mark, "`\(key)` must be a whole number of at least 1")
+        guard let value = node.int, let wide = Int64(exactly: value), range.contains(wide), let result = Int(exactly: wide) else {
+            error(node.mark, "`\(key)` must be a whole number from \(range.lowerBound) to \(range.upperBound), found \(Self.shown(node))")
             return nil
         }
-        return value
+        return result
+    }
+
+    /// A node's text for a message, clipped.
+    static func shown(_ node: YAMLNode) -> String {
+        guard let text = node.string else { return "a \(node.kindName)" }
+        return "\"\(clip(text))\""
+    }
+
+    /// A value's text for a message, clipped.
+    static func shown(_ value: Value) -> String {
+        switch value.kind {
+        case .number(let n): return ExpressionValue.format(n)
+        case .bool(let b): return b ? "true" : "false"
+        case .string(let t): return "\"\(clip(t.source))\""
+        default: return "a \(value.kindName)"
+        }
+    }
+
+    /// User text quoted in a message, at most 80 characters.
+    static func clip(_ text: String) -> String {
+        text.unicodeScalars.count <= 80 ? text : String(String.UnicodeScalarView(text.unicodeScalars.prefix(80))) + "…"
     }
 
     mutating func template(_ node: YAMLNode) -> Template? {
