@@ -1,0 +1,41 @@
+// libFuzzer entry point over the workflow loader, validator and evaluator.
+//
+// Not part of the normal build: the target exists only when BUCKETFLOW_FUZZ
+// is set (see the end of Package.swift); build and run it with
+// `scripts/fuzz SECONDS`.
+import Foundation
+import Workflow
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzWorkflow(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+    let data = Data(bytes: start, count: count)
+    guard let text = String(data: data, encoding: .utf8) else { return 0 }
+    let directory = URL(fileURLWithPath: "/nonexistent-fuzz-dir")
+    let workflow: Workflow
+    do {
+        workflow = try WorkflowLoader.load(source: text, file: "fuzz.yaml", directory: directory)
+    } catch {
+        // Every diagnostic is located and says something.
+        precondition(!error.diagnostics.isEmpty, "a WorkflowError without diagnostics")
+        for diagnostic in error.diagnostics {
+            precondition(diagnostic.mark.line >= 1 && diagnostic.mark.column >= 1, "unlocated: \(diagnostic)")
+            precondition(!diagnostic.message.isEmpty, "empty message at \(diagnostic.mark)")
+        }
+        return 0
+    }
+    // A valid workflow: evaluate what a run or a plan would evaluate.
+    _ = workflow.graph.waves
+    var context = EvaluationContext(env: ["HOME": "/home/fuzz"], run: [
+        "id": "r1", "date": "2026-11-28", "time": "07:00:00", "timestamp": "20261128T070000Z",
+        "started-at": "2026-11-28T07:00:00Z", "workflow": workflow.name,
+    ])
+    for variable in workflow.vars {
+        if let value = try? Evaluator.render(variable.value, in: context) { context.vars[variable.name] = value }
+    }
+    context.planning = true
+    for step in workflow.steps {
+        for value in step.parameters.values { _ = try? Evaluator.resolve(value, in: context) }
+        if let condition = step.condition { _ = try? Evaluator.condition(condition, in: context) }
+    }
+    return 0
+}
