@@ -5,6 +5,19 @@
 // `scripts/fuzz SECONDS`.
 import Foundation
 import Workflow
+import CFuzzDriver
+
+/// The executable's entry point (SwiftPM links `main` to MODULE_main):
+/// hands over to libFuzzer's driver.
+@_cdecl("bucketflow_fuzz_main")
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+        guard let data else { return 0 }
+        return fuzzWorkflow(data, size)
+    }
+}
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzWorkflow(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
