@@ -101,7 +101,7 @@ public enum Units {
     public static func describe(bytes: Int64) -> String {
         let units: [(Int64, String)] = [(1 << 50, "PiB"), (1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
         for (size, name) in units where bytes >= size && bytes % size == 0 { return "\(bytes / size) \(name)" }
-        return "\(bytes) bytes"
+        return bytes == 1 ? "1 byte" : "\(bytes) bytes"
     }
 
     /// A readable duration for messages: 30 days, 1 h, 100 s.

@@ -198,7 +198,7 @@ struct ValidationPassTests {
             concurrency: 1e19
             """)
         #expect(result == [
-            "wf.yaml:12:21: `max-parse-size` must be a whole number of bytes from 1 bytes to 1 GiB, found \"9999999999TiB\"",
+            "wf.yaml:12:21: `max-parse-size` must be a whole number of bytes from 1 byte to 1 GiB, found \"9999999999TiB\"",
             "wf.yaml:13:20: `size` must be a whole number of bytes from 0 bytes to 8 PiB, found inf",
             "wf.yaml:13:36: `min-size` must be a whole number of bytes from 0 bytes to 8 PiB, found 1e+300",
             "wf.yaml:13:53: `max-size` must be a whole number of bytes from 0 bytes to 8 PiB, found 2.5",
