@@ -6,7 +6,7 @@ extension Loader {
 
     mutating func checkParameter(_ spec: ActionKind.Parameter, _ node: YAMLNode, stepID: String, storages: [StorageSpec]) -> Value? {
         let v = value(node)
-        let storageNames = storages.map(\.name)
+        let storageNames = self.storageNames
         func requireString() -> Template? {
             if let t = v.template { return t }
             if case .number(let n) = v.kind { return Template(literal: ExpressionValue.format(n), mark: v.mark) }
@@ -23,20 +23,20 @@ extension Loader {
                 if isData {
                     error(v.mark, "`\(spec.name)` of step \"\(stepID)\" must be a storage location (NAME://bucket/key); data:// paths are local")
                 } else if let storage {
-                    if let declared = storages.first(where: { $0.name == storage }) {
+                    if let declared = storagesByName[storage] {
                         checkBucket(in: t, storage: declared, label: "`\(spec.name)` of step \"\(stepID)\"", mark: v.mark)
                     } else {
                         error(v.mark, "unknown storage \"\(Self.clip(storage))\" in `\(spec.name)` of step \"\(stepID)\"\(hints.hint(for: storage, in: storageNames))\(storageNames.isEmpty ? "; declare it under `storage:`" : "")")
                     }
                 } else if t.parts.first.map({ if case .literal = $0 { return true } else { return false } }) ?? true {
-                    error(v.mark, "`\(spec.name)` of step \"\(stepID)\" must be a storage location like \(storageNames.first ?? "NAME")://bucket/key, found \"\(t.source)\"")
+                    error(v.mark, "`\(spec.name)` of step \"\(stepID)\" must be a storage location like \(storageNames.first ?? "NAME")://bucket/key, found \"\(Self.clip(t.source))\"")
                 } else if !spec.dynamicStorage {
                     error(v.mark, "`\(spec.name)` of step \"\(stepID)\" must start with the storage name written out (NAME://...), not an expression")
                 }
             } else if let storage {
                 if spec.type == .localPath {
-                    error(v.mark, "`\(spec.name)` of step \"\(stepID)\" must be a local path or data:// path, not the storage location \"\(t.source)\"")
-                } else if let declared = storages.first(where: { $0.name == storage }) {
+                    error(v.mark, "`\(spec.name)` of step \"\(stepID)\" must be a local path or data:// path, not the storage location \"\(Self.clip(t.source))\"")
+                } else if let declared = storagesByName[storage] {
                     checkBucket(in: t, storage: declared, label: "`\(spec.name)` of step \"\(stepID)\"", mark: v.mark)
                 } else {
                     error(v.mark, "unknown storage \"\(Self.clip(storage))\" in `\(spec.name)` of step \"\(stepID)\"\(hints.hint(for: storage, in: storageNames))")
@@ -87,7 +87,7 @@ extension Loader {
         case .choice(let choices):
             guard let literal = v.template?.literal ?? (v.kind == .bool(true) ? "true" : nil), choices.contains(literal) else {
                 let given = v.template?.literal ?? v.kindName
-                error(v.mark, "`\(spec.name)` must be one of \(choices.joined(separator: ", ")), found \"\(given)\"\(hints.hint(for: given, in: choices))")
+                error(v.mark, "`\(spec.name)` must be one of \(choices.joined(separator: ", ")), found \"\(Self.clip(given))\"\(hints.hint(for: given, in: choices))")
                 return nil
             }
             return v

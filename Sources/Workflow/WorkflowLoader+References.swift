@@ -56,7 +56,7 @@ extension Loader {
             case "run":
                 guard path.count == 2, ExpressionRoots.runFields.contains(path[1]) else {
                     let given = path.count > 1 ? path[1] : ""
-                    error(mark, "unknown run field \"\(given)\"\(hints.hint(for: given, in: ExpressionRoots.runFields)); available: \(ExpressionRoots.runFields.joined(separator: ", "))")
+                    error(mark, "unknown run field \"\(Self.clip(given))\"\(hints.hint(for: given, in: ExpressionRoots.runFields)); available: \(ExpressionRoots.runFields.joined(separator: ", "))")
                     continue
                 }
             case "steps":
@@ -139,6 +139,7 @@ extension Loader {
     /// The steps a storage depends on (its credentials step and the steps
     /// its settings refer to), checked once per storage.
     mutating func resolveStorageDependencies(_ storages: [StorageSpec], in index: StepIndex) {
+        var credentialSteps: [String]?
         for storage in storages {
             var result: [String] = []
             if let credentials = storage.credentials {
@@ -149,7 +150,8 @@ extension Loader {
                         result.append(credentials)
                     }
                 } else if !index.declared.contains(credentials) {
-                    let candidates = index.steps.filter { $0.action == .loadCredentials }.map(\.id)
+                    if credentialSteps == nil { credentialSteps = index.steps.filter { $0.action == .loadCredentials }.map(\.id) }
+                    let candidates = credentialSteps ?? []
                     error(storage.mark, "`credentials` of storage \"\(storage.name)\" names unknown step \"\(Self.clip(credentials))\"\(hints.hint(for: credentials, in: candidates))")
                 }
             }

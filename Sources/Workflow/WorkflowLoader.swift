@@ -91,13 +91,19 @@ struct Loader {
     var declaredStepIDs: Set<String> = []
     /// Where each `needs:` entry is written, per step id.
     var needMarks: [String: [YAMLMark]] = [:]
+    /// Declared storages, for O(1) lookups.
+    var storagesByName: [String: StorageSpec] = [:]
+    var storageNames: [String] = []
     /// The steps each storage implies (see `resolveStorageDependencies`).
     var storageDependencies: [String: [String]] = [:]
 
     init(file: String) { self.file = file }
 
+    /// Records a problem. Messages quote user text clipped; as a last
+    /// guard, no message is longer than 1,000 characters.
     mutating func error(_ mark: YAMLMark, _ message: String) {
-        diagnostics.append(Diagnostic(file: file, mark: mark, message: message))
+        let text = message.unicodeScalars.count <= 1000 ? message : String(String.UnicodeScalarView(message.unicodeScalars.prefix(1000))) + "…"
+        diagnostics.append(Diagnostic(file: file, mark: mark, message: text))
     }
 
     static let topLevelKeys = ["version", "name", "description", "vars", "storage", "steps", "schedule", "overlap", "keep", "concurrency"]
@@ -141,6 +147,8 @@ struct Loader {
         }
         let vars = loadVars(seen["vars"])
         let storages = loadStorages(seen["storage"])
+        storageNames = storages.map(\.name)
+        for storage in storages where storagesByName[storage.name] == nil { storagesByName[storage.name] = storage }
         var steps = loadSteps(seen["steps"], rootMark: root.mark, storages: storages)
         let schedules = loadSchedules(seen["schedule"])
         var overlap = OverlapPolicy.forbid

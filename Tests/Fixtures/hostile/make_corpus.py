@@ -286,6 +286,8 @@ case("checksum-md5-list", "32 hexadecimal digits", wf(step("inspect", ["at: disk
 case("huge-many-steps", "needs unknown step", wf("".join(step("list", ["at: disk://bkt/"], f"st{i}") for i in range(5000)) + step("list", ["at: disk://bkt/", "needs: [st5000]"], "last")))
 case("huge-many-vars", "unknown variable", HEAD + "vars:\n" + "".join(f"  v{i}: ${{{{ vars.v{i+1} }}}}\n" for i in range(5000)) + "steps: {}\n")
 case("huge-long-string", "`steps` is empty", HEAD + "description: \"" + "x" * 200_000 + "\"\nsteps: {}\n")
+case("huge-many-storages", "unknown storage \"nope\"", HEAD + "storage:\n" + "".join(f"  st{i}: {{provider: local, root: .}}\n" for i in range(5000)) + "steps:\n" + "".join(f"  s{i}: {{action: list, at: \"st{i}://bucket/\"}}\n" for i in range(5000)) + "  bad: {action: list, at: \"nope://bucket/\"}\n")
+case("huge-many-storage-credentials", "names unknown step", HEAD + "storage:\n" + "".join(f"  st{i}: {{provider: local, root: ., credentials: c{i}}}\n" for i in range(3000)) + "steps:\n" + "".join(f"  k{i}: {{action: load-credentials, from: ./c.json}}\n" for i in range(3000)))
 case("huge-many-diagnostics", "unknown key", wf(step("list", ["at: disk://bkt/"] + [f"bogus{i}: 1" for i in range(3000)])))
 
 
