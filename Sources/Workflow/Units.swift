@@ -106,8 +106,10 @@ public enum Units {
 
     /// A readable duration for messages: 30 days, 1 h, 100 s.
     public static func describe(seconds: Double) -> String {
-        if seconds >= 86400, seconds.truncatingRemainder(dividingBy: 86400) == 0 { return "\(Int(seconds / 86400)) days" }
-        if seconds >= 3600, seconds.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(seconds / 3600)) h" }
+        if seconds >= 86400, seconds.truncatingRemainder(dividingBy: 86400) == 0, let days = Int(exactly: seconds / 86400) {
+            return days == 1 ? "1 day" : "\(days) days"
+        }
+        if seconds >= 3600, seconds.truncatingRemainder(dividingBy: 3600) == 0, let hours = Int(exactly: seconds / 3600) { return "\(hours) h" }
         return "\(ExpressionValue.format(seconds)) s"
     }
 }

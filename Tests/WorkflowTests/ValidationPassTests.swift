@@ -203,7 +203,7 @@ struct ValidationPassTests {
             "wf.yaml:13:36: `min-size` must be a whole number of bytes from 0 bytes to 8 PiB, found 1e+300",
             "wf.yaml:13:53: `max-size` must be a whole number of bytes from 0 bytes to 8 PiB, found 2.5",
             "wf.yaml:14:23: `attempts` must be a whole number from 1 to 100, found \"1000\"",
-            "wf.yaml:14:38: `backoff` must be from 0 s to 1 days, found \"1e30\"",
+            "wf.yaml:14:38: `backoff` must be from 0 s to 1 day, found \"1e30\"",
             "wf.yaml:18:15: `max-keys` must be a whole number from 1 to 1000000000, found 1e+19",
             "wf.yaml:19:14: `timeout` must be from 0.001 s to 30 days, found \"1e30\"",
             "wf.yaml:20:14: `concurrency` must be a whole number from 1 to 1024, found \"1e19\"",
