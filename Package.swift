@@ -105,6 +105,6 @@ for target in package.targets where target.type != .system {
 // normal build or tests; the script builds it with -sanitize=fuzzer,address.
 if Context.environment["BUCKETFLOW_FUZZ"] != nil {
     package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"))
-    package.targets.append(.executableTarget(name: "bucketflow-fuzz", dependencies: ["Workflow", "CFuzzDriver"], path: "Fuzz/WorkflowFuzz"))
+    package.targets.append(.executableTarget(name: "bucketflow-fuzz", dependencies: ["Workflow", "YAML", "CFuzzDriver"], path: "Fuzz/WorkflowFuzz"))
     package.products.append(.executable(name: "bucketflow-fuzz", targets: ["bucketflow-fuzz"]))
 }

@@ -5,6 +5,7 @@
 // `scripts/fuzz SECONDS`.
 import Foundation
 import Workflow
+import YAML
 import CFuzzDriver
 
 /// The executable's entry point (SwiftPM links `main` to MODULE_main):
@@ -23,6 +24,17 @@ func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CC
 public func fuzzWorkflow(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let data = Data(bytes: start, count: count)
     guard let text = String(data: data, encoding: .utf8) else { return 0 }
+    // The input as a template too, evaluated against a context with data in
+    // it: expressions reach the evaluator even when the YAML around them
+    // does not validate.
+    if count <= 8192, let template = try? Template(parsing: text, mark: YAMLMark(line: 1, column: 1)) {
+        let context = EvaluationContext(
+            vars: ["a": "1", "b": "{0}{0}{0}{0}", "list": "[1,2]"], env: ["HOME": "/home/fuzz"], run: ["date": "2026-11-28"],
+            outputs: ["s": ["keys": .list([.string("a"), .string("b")]), "count": .number(2), "json": .object(["x": .number(1e300)])]],
+            statuses: ["s": "succeeded"], cancelled: count % 2 == 0)
+        _ = try? Evaluator.render(template, in: context)
+        for part in template.expressions { _ = part.expression.height }
+    }
     let directory = URL(fileURLWithPath: "/nonexistent-fuzz-dir")
     let workflow: Workflow
     do {
