@@ -116,3 +116,12 @@ for target in package.targets where target.type != .system {
     settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
     target.swiftSettings = settings
 }
+
+// The libFuzzer target over the workflow loader (scripts/fuzz SECONDS). It is
+// declared only when BUCKETFLOW_FUZZ is set, so it is never part of the
+// normal build or tests; the script builds it with -sanitize=fuzzer,address.
+if Context.environment["BUCKETFLOW_FUZZ"] != nil {
+    package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"))
+    package.targets.append(.executableTarget(name: "bucketflow-fuzz", dependencies: ["Workflow", "YAML", "CFuzzDriver"], path: "Fuzz/WorkflowFuzz"))
+    package.products.append(.executable(name: "bucketflow-fuzz", targets: ["bucketflow-fuzz"]))
+}

@@ -34,12 +34,15 @@ public enum ActionKind: String, Sendable, Hashable, CaseIterable, Codable {
         public var name: String
         public var type: ParameterType
         public var required: Bool
+        /// For a remote location: whether the storage name may come from an
+        /// expression (`${{ steps.x.outputs.url }}`), checked at run time.
+        public var dynamicStorage: Bool = false
     }
 
     /// The parameters an action accepts, besides the common step keys.
     public var parameters: [Parameter] {
-        func p(_ name: String, _ type: ParameterType, required: Bool = false) -> Parameter {
-            Parameter(name: name, type: type, required: required)
+        func p(_ name: String, _ type: ParameterType, required: Bool = false, dynamicStorage: Bool = false) -> Parameter {
+            Parameter(name: name, type: type, required: required, dynamicStorage: dynamicStorage)
         }
         switch self {
         case .loadCredentials:
@@ -58,13 +61,13 @@ public enum ActionKind: String, Sendable, Hashable, CaseIterable, Codable {
                     p("skip-unchanged", .bool), p("content-type", .string), p("metadata", .stringMap),
                     p("exclude", .stringList)]
         case .download:
-            return [p("from", .remoteLocation, required: true), p("to", .localPath, required: true),
+            return [p("from", .remoteLocation, required: true, dynamicStorage: true), p("to", .localPath, required: true),
                     p("skip-unchanged", .bool)]
         case .copy:
             return [p("from", .remoteLocation, required: true), p("to", .remoteLocation, required: true),
                     p("skip-unchanged", .bool)]
         case .list:
-            return [p("at", .remoteLocation, required: true), p("recursive", .bool), p("max-keys", .integer)]
+            return [p("at", .remoteLocation, required: true, dynamicStorage: true), p("recursive", .bool), p("max-keys", .integer)]
         case .inspect:
             return [p("at", .anyLocation, required: true), p("expect", .expectations), p("parse", .choice(["auto", "json", "none"])),
                     p("max-parse-size", .byteSize)]

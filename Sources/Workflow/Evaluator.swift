@@ -13,6 +13,9 @@ public struct EvaluationContext: Sendable {
     /// What `success()` and `failure()` mean for the step being evaluated.
     public var success: Bool
     public var failure: Bool
+    /// Whether the run has been cancelled (SIGINT/SIGTERM): what
+    /// `cancelled()` returns.
+    public var cancelled: Bool
     /// Planning (dry run): outputs a step could not predict are unknown,
     /// not null.
     public var planning = false
@@ -21,7 +24,7 @@ public struct EvaluationContext: Sendable {
 
     public init(vars: [String: String] = [:], env: [String: String] = [:], run: [String: String] = [:],
                 outputs: [String: [String: ExpressionValue]] = [:], statuses: [String: String] = [:],
-                success: Bool = true, failure: Bool = false) {
+                success: Bool = true, failure: Bool = false, cancelled: Bool = false) {
         self.vars = vars
         self.env = env
         self.run = run
@@ -29,6 +32,7 @@ public struct EvaluationContext: Sendable {
         self.statuses = statuses
         self.success = success
         self.failure = failure
+        self.cancelled = cancelled
     }
 }
 
@@ -54,6 +58,18 @@ public enum EvaluationError: Error, Sendable, Hashable, CustomStringConvertible 
 
 /// Evaluates expressions, templates and parameter values.
 public enum Evaluator {
+    /// The longest string an expression or a template may produce (1 MiB of
+    /// UTF-8): `format()`, `join()`, `toJSON()` and interpolation fail with
+    /// a clear error beyond it instead of growing without bound.
+    public static let maxStringLength = 1 << 20
+
+    static func checkLength(_ text: String, _ what: String, mark: YAMLMark) throws(EvaluationError) -> String {
+        guard text.utf8.count <= maxStringLength else {
+            throw .failed(message: "\(what) would be longer than \(maxStringLength) bytes (1 MiB)", mark: mark)
+        }
+        return text
+    }
+
     public static func evaluate(_ expression: Expression, in context: EvaluationContext, mark: YAMLMark) throws(EvaluationError) -> ExpressionValue {
         switch expression {
         case .literal(let value):
@@ -94,10 +110,12 @@ public enum Evaluator {
         for part in template.parts {
             switch part {
             case .literal(let literal): text += literal
-            case .expression(let expression, _, let mark): text += try evaluate(expression, in: context, mark: mark).description
+            case .expression(let expression, _, let mark):
+                text += try evaluate(expression, in: context, mark: mark).description
+                _ = try checkLength(text, "the text of '\(template.source.prefix(60))'", mark: mark)
             }
         }
-        return text
+        return try checkLength(text, "the text of '\(template.source.prefix(60))'", mark: template.mark)
     }
 
     /// Resolves a parameter value; a string that is exactly one expression
@@ -188,6 +206,41 @@ public enum Evaluator {
         }
     }
 
+    /// `format('{0} of {1}', a, b)`: one pass over the pattern, so a value
+    /// that contains `{1}` is not expanded again; `{{` and `}}` are literal
+    /// braces. The result is capped at ``maxStringLength``.
+    static func format(_ pattern: String, _ values: [String], mark: YAMLMark) throws(EvaluationError) -> String {
+        var result = ""
+        let scalars = Array(pattern.unicodeScalars)
+        var i = 0
+        var size = 0
+        func append(_ text: String) throws(EvaluationError) {
+            size += text.utf8.count
+            guard size <= maxStringLength else {
+                throw .failed(message: "format() would be longer than \(maxStringLength) bytes (1 MiB)", mark: mark)
+            }
+            result += text
+        }
+        while i < scalars.count {
+            let c = scalars[i]
+            if c == "{", i + 1 < scalars.count, scalars[i + 1] == "{" { try append("{"); i += 2; continue }
+            if c == "}", i + 1 < scalars.count, scalars[i + 1] == "}" { try append("}"); i += 2; continue }
+            if c == "{" {
+                var j = i + 1
+                var digits = ""
+                while j < scalars.count, ("0"..."9").contains(scalars[j]), digits.count < 3 { digits.unicodeScalars.append(scalars[j]); j += 1 }
+                if !digits.isEmpty, j < scalars.count, scalars[j] == "}", let n = Int(digits), n < values.count {
+                    try append(values[n])
+                    i = j + 1
+                    continue
+                }
+            }
+            try append(String(c))
+            i += 1
+        }
+        return result
+    }
+
     static func isScalar(_ v: ExpressionValue) -> Bool {
         switch v {
         case .list, .object: return false
@@ -208,17 +261,23 @@ public enum Evaluator {
             return .bool(args[0].description.contains(args[1].description))
         case "startsWith": return .bool(args[0].description.hasPrefix(args[1].description))
         case "endsWith": return .bool(args[0].description.hasSuffix(args[1].description))
-        case "toJSON": return .string(args[0].jsonText)
+        case "toJSON": return .string(try checkLength(args[0].jsonText, "toJSON()", mark: mark))
         case "join":
             let separator = args.count > 1 ? args[1].description : ","
-            if case .list(let items) = args[0] { return .string(items.map(\.description).joined(separator: separator)) }
+            if case .list(let items) = args[0] {
+                var total = 0
+                for item in items {
+                    total += item.description.utf8.count + separator.utf8.count
+                    if total > maxStringLength + separator.utf8.count { break }
+                }
+                guard total <= maxStringLength + separator.utf8.count else {
+                    throw .failed(message: "join() would be longer than \(maxStringLength) bytes (1 MiB)", mark: mark)
+                }
+                return .string(try checkLength(items.map(\.description).joined(separator: separator), "join()", mark: mark))
+            }
             return .string(args[0].description)
         case "format":
-            var text = args[0].description
-            for (index, value) in args.dropFirst().enumerated() {
-                text = text.replacingOccurrences(of: "{\(index)}", with: value.description)
-            }
-            return .string(text)
+            return .string(try format(args[0].description, Array(args.dropFirst()).map(\.description), mark: mark))
         default:
             throw .failed(message: "unknown function \(name)()", mark: mark)
         }

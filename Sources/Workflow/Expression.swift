@@ -21,6 +21,25 @@ public indirect enum Expression: Sendable, Hashable {
         }
     }
 
+    /// The height of the expression tree (a literal is 1), measured without
+    /// recursion.
+    public var height: Int {
+        var tallest = 0
+        var stack: [(Expression, Int)] = [(self, 1)]
+        while let (node, level) = stack.popLast() {
+            tallest = max(tallest, level)
+            switch node {
+            case .literal, .reference: break
+            case .call(_, let arguments, _): stack.append(contentsOf: arguments.map { ($0, level + 1) })
+            case .not(let inner): stack.append((inner, level + 1))
+            case .and(let l, let r), .or(let l, let r), .compare(_, let l, let r):
+                stack.append((l, level + 1))
+                stack.append((r, level + 1))
+            }
+        }
+        return tallest
+    }
+
     /// Every function call, in order of appearance.
     public var calls: [(name: String, arity: Int, offset: Int)] {
         switch self {

@@ -18,17 +18,42 @@ struct ExpressionParser {
         case end
     }
 
+    /// Longest expression text, in Unicode scalars.
+    static let maxLength = 4096
+    /// Deepest nesting of parentheses, `!`, and function arguments, and
+    /// tallest expression tree (a chain `a && b && ...` counts one level per
+    /// operator): well below what would exhaust the stack when the tree is
+    /// walked recursively.
+    static let maxDepth = 64
+    static let maxHeight = 256
+
     private var tokens: [(token: Token, offset: Int)] = []
     private var index = 0
+    private var depth = 0
 
     static func parse(_ text: String) throws(ExpressionSyntaxError) -> Expression {
+        let scalars = Array(text.unicodeScalars)
+        guard scalars.count <= maxLength else {
+            throw ExpressionSyntaxError(message: "the expression is \(scalars.count) characters long; the limit is \(maxLength)", offset: 0)
+        }
         var parser = ExpressionParser()
-        try parser.tokenize(Array(text.unicodeScalars))
+        try parser.tokenize(scalars)
         let expression = try parser.parseOr()
         if case .end = parser.current {} else {
             throw ExpressionSyntaxError(message: "unexpected \(parser.describe(parser.current)) in expression", offset: parser.currentOffset)
         }
+        if expression.height > maxHeight {
+            throw ExpressionSyntaxError(message: "the expression has more than \(maxHeight) levels of operators; split it up", offset: 0)
+        }
         return expression
+    }
+
+    /// Enters one level of nesting, refusing to go deeper than ``maxDepth``.
+    private mutating func nest() throws(ExpressionSyntaxError) {
+        depth += 1
+        guard depth <= Self.maxDepth else {
+            throw ExpressionSyntaxError(message: "the expression nests deeper than \(Self.maxDepth) levels", offset: currentOffset)
+        }
     }
 
     private var current: Token { tokens[index].token }
@@ -123,7 +148,13 @@ struct ExpressionParser {
     }
 
     private mutating func parseNot() throws(ExpressionSyntaxError) -> Expression {
-        if current == .symbol("!") { advance(); return .not(try parseNot()) }
+        if current == .symbol("!") {
+            try nest()
+            advance()
+            let inner = try parseNot()
+            depth -= 1
+            return .not(inner)
+        }
         return try parseCompare()
     }
 
@@ -142,9 +173,11 @@ struct ExpressionParser {
         case .string(let s): advance(); return .literal(.string(s))
         case .number(let n): advance(); return .literal(.number(n))
         case .symbol("("):
+            try nest()
             advance()
             let inner = try parseOr()
             try expect(")")
+            depth -= 1
             return inner
         case .name(let name):
             advance()
@@ -155,6 +188,8 @@ struct ExpressionParser {
             default: break
             }
             if current == .symbol("(") {
+                try nest()
+                defer { depth -= 1 }
                 advance()
                 var arguments: [Expression] = []
                 if current != .symbol(")") {

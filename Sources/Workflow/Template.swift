@@ -82,7 +82,7 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
                     expression = try ExpressionParser.parse(inner)
                 } catch {
                     throw TemplateError(
-                        message: "invalid expression '\(trimmed)': \(error.message)",
+                        message: "invalid expression '\(trimmed.count > 80 ? String(trimmed.prefix(80)) + "…" : trimmed)': \(error.message)",
                         mark: YAMLMark(line: start.line, column: start.column + 3 + error.offset))
                 }
                 if !literal.isEmpty { parts.append(.literal(literal)); literal = "" }

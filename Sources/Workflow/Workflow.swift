@@ -23,6 +23,10 @@ public struct Workflow: Sendable {
     public var keepReports: Int?
     /// Steps in flight at once (nil: the command line or default decides).
     public var concurrency: Int?
+    /// The dependency graph of `steps`, with topological order and waves,
+    /// computed once by the loader (recompute with `DependencyGraph(steps:)`
+    /// after changing `steps`).
+    public var graph: DependencyGraph
 
     public func step(_ id: String) -> Step? { steps.first { $0.id == id } }
     public func storage(_ name: String) -> StorageSpec? { storages.first { $0.name == name } }

@@ -1,19 +1,45 @@
+import Foundation
 internal import CYAML
 
 /// Builds a ``YAMLNode`` tree from YAML text with libyaml's event parser.
 public enum YAMLParser {
     /// Nodes an alias may expand to in total, against "billion laughs" documents.
     static let maxExpandedNodes = 1_000_000
-    static let maxDepth = 512
+    /// Nesting of sequences and mappings (block or flow: `[[[[...`).
+    public static let maxDepth = 512
 
     /// Parses the single document in `text`.
     ///
     /// - Returns: nil when the stream holds no document (empty or only comments).
-    /// - Throws: ``YAMLError`` at the position of the problem.
+    /// - Throws: ``YAMLError`` at the position of the problem; a duplicate
+    ///   mapping key is an error at the second key.
     public static func parse(_ text: String) throws(YAMLError) -> YAMLNode? {
-        var builder = Builder()
+        var duplicates: [YAMLError] = []
+        let root = try parse(text, duplicateKeys: &duplicates)
+        if let first = duplicates.first { throw first }
+        return root
+    }
+
+    /// Parses the single document in `text`, collecting every duplicate
+    /// mapping key (each at its own position) instead of stopping at the
+    /// first. The tree keeps the first occurrence of a duplicated key.
+    ///
+    /// - Throws: ``YAMLError`` for text that cannot be read at all.
+    public static func parse(_ text: String, duplicateKeys: inout [YAMLError]) throws(YAMLError) -> YAMLNode? {
+        let bytes = Array(text.utf8)
+        let reader: EventReader
         do {
-            return try builder.run(text)
+            reader = try EventReader(bytes: bytes)
+        } catch let error as YAMLError {
+            throw error
+        } catch {
+            throw YAMLError(message: "\(error)", mark: YAMLMark(line: 1, column: 1))
+        }
+        var builder = Builder(reader: reader)
+        do {
+            let root = try builder.run()
+            duplicateKeys.append(contentsOf: builder.duplicates)
+            return root
         } catch let error as YAMLError {
             throw error
         } catch {
@@ -23,44 +49,35 @@ public enum YAMLParser {
 }
 
 private struct Builder {
+    let reader: EventReader
     var anchors: [String: YAMLNode] = [:]
     var expanded = 0
+    var duplicates: [YAMLError] = []
 
-    mutating func run(_ text: String) throws -> YAMLNode? {
-        var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) == 1 else {
-            throw YAMLError(message: "could not initialise the YAML parser", mark: YAMLMark(line: 1, column: 1))
-        }
-        defer { yaml_parser_delete(&parser) }
-        // The bytes must outlive the parser: keep them in this scope.
-        var bytes = Array(text.utf8)
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-        return try bytes.withUnsafeBufferPointer { buffer -> YAMLNode? in
-            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-            yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
-            var events = EventReader(parser: &parser)
-            var root: YAMLNode?
-            var documents = 0
-            loop: while true {
-                let event = try events.next(&parser)
-                switch event.kind {
-                case .streamStart, .documentEnd:
-                    continue
-                case .streamEnd:
-                    break loop
-                case .documentStart:
-                    documents += 1
-                    if documents > 1 { throw YAMLError(message: "expected a single YAML document", mark: event.mark) }
-                    root = try node(after: try events.next(&parser), events: &events, parser: &parser, depth: 0)
-                default:
-                    throw YAMLError(message: "unexpected YAML event", mark: event.mark)
-                }
+    init(reader: EventReader) { self.reader = reader }
+
+    mutating func run() throws -> YAMLNode? {
+        var root: YAMLNode?
+        var documents = 0
+        loop: while true {
+            let event = try reader.next()
+            switch event.kind {
+            case .streamStart, .documentEnd:
+                continue
+            case .streamEnd:
+                break loop
+            case .documentStart:
+                documents += 1
+                if documents > 1 { throw YAMLError(message: "expected a single YAML document", mark: event.mark) }
+                root = try node(after: try reader.next(), depth: 0)
+            default:
+                throw YAMLError(message: "unexpected YAML event", mark: event.mark)
             }
-            return root
         }
+        return root
     }
 
-    mutating func node(after event: Event, events: inout EventReader, parser: inout yaml_parser_t, depth: Int) throws -> YAMLNode {
+    mutating func node(after event: Event, depth: Int) throws -> YAMLNode {
         guard depth < YAMLParser.maxDepth else {
             throw YAMLError(message: "the document nests deeper than \(YAMLParser.maxDepth) levels", mark: event.mark)
         }
@@ -74,7 +91,7 @@ private struct Builder {
             guard let anchored = anchors[event.anchor ?? ""] else {
                 throw YAMLError(message: "unknown alias \"\(event.anchor ?? "")\"", mark: event.mark)
             }
-            expanded += Self.count(anchored)
+            expanded += Self.count(anchored, limit: YAMLParser.maxExpandedNodes - expanded + 1)
             guard expanded <= YAMLParser.maxExpandedNodes else {
                 throw YAMLError(message: "the document expands to more than \(YAMLParser.maxExpandedNodes) nodes (aliases)", mark: event.mark)
             }
@@ -86,36 +103,40 @@ private struct Builder {
         case .sequenceStart:
             var items: [YAMLNode] = []
             while true {
-                let next = try events.next(&parser)
+                let next = try reader.next()
                 if next.kind == .sequenceEnd { break }
-                items.append(try node(after: next, events: &events, parser: &parser, depth: depth + 1))
+                items.append(try node(after: next, depth: depth + 1))
             }
             result = YAMLNode(kind: .sequence(items), mark: event.mark, tag: event.tag)
         case .mappingStart:
             var pairs: [YAMLPair] = []
             var merged: [YAMLPair] = []
+            var mergedKeys: Set<String> = []
             var seen: [String: YAMLMark] = [:]
             while true {
-                let next = try events.next(&parser)
+                let next = try reader.next()
                 if next.kind == .mappingEnd { break }
-                let key = try node(after: next, events: &events, parser: &parser, depth: depth + 1)
-                let value = try node(after: try events.next(&parser), events: &events, parser: &parser, depth: depth + 1)
+                let key = try node(after: next, depth: depth + 1)
+                let value = try node(after: try reader.next(), depth: depth + 1)
                 if let scalar = key.scalar, scalar.style == .plain, scalar.value == "<<", key.tag == nil {
                     // Merge keys: `<<: *base` or `<<: [*a, *b]`; earlier sources win, explicit keys win over all.
+                    // Linear: a set remembers the merged keys.
                     let sources = value.sequence ?? [value]
                     for source in sources {
                         guard let sourcePairs = source.mapping else {
                             throw YAMLError(message: "a merge key (<<) needs a mapping or a list of mappings", mark: source.mark)
                         }
-                        for pair in sourcePairs where !merged.contains(where: { $0.key.string == pair.key.string }) {
-                            merged.append(pair)
+                        for pair in sourcePairs {
+                            guard let name = pair.key.string else { merged.append(pair); continue }
+                            if mergedKeys.insert(name).inserted { merged.append(pair) }
                         }
                     }
                     continue
                 }
                 if let name = key.string {
                     if let first = seen[name] {
-                        throw YAMLError(message: "duplicate key \"\(name)\" (first defined at \(first))", mark: key.mark)
+                        duplicates.append(YAMLError(message: "duplicate key \"\(Self.clip(name))\" (first defined at \(first))", mark: key.mark))
+                        continue
                     }
                     seen[name] = key.mark
                 }
@@ -132,12 +153,26 @@ private struct Builder {
         return result
     }
 
-    static func count(_ node: YAMLNode) -> Int {
-        switch node.kind {
-        case .scalar: return 1
-        case .sequence(let items): return 1 + items.reduce(0) { $0 + count($1) }
-        case .mapping(let pairs): return 1 + pairs.reduce(0) { $0 + count($1.key) + count($1.value) }
+    /// Nodes in `node`, counting no further than `limit` (so a huge
+    /// anchored tree costs at most `limit` steps to measure).
+    static func count(_ node: YAMLNode, limit: Int) -> Int {
+        var total = 0
+        var stack = [node]
+        while let next = stack.popLast() {
+            total += 1
+            if total >= limit { return total }
+            switch next.kind {
+            case .scalar: break
+            case .sequence(let items): stack.append(contentsOf: items)
+            case .mapping(let pairs):
+                for pair in pairs { stack.append(pair.key); stack.append(pair.value) }
+            }
         }
+        return total
+    }
+
+    static func clip(_ text: String) -> String {
+        text.count <= 80 ? text : String(text.prefix(80)) + "…"
     }
 }
 
@@ -156,13 +191,43 @@ private struct Event {
     var style: YAMLScalar.Style = .plain
 }
 
-private struct EventReader {
-    init(parser: inout yaml_parser_t) {}
+/// Owns a libyaml parser and its input for the parser's whole life, both at
+/// stable heap addresses: libyaml keeps pointers to the parser state and the
+/// input buffer between calls, so neither may live in a Swift variable that
+/// could move (as Yams does with a class).
+private final class EventReader {
+    private let parser: UnsafeMutablePointer<yaml_parser_t>
+    private let input: UnsafeMutableBufferPointer<UInt8>
+    private let length: Int
+    private var initialized = false
 
-    mutating func next(_ parser: inout yaml_parser_t) throws -> Event {
+    init(bytes: [UInt8]) throws {
+        var bytes = bytes[...]
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        input = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+        _ = input.initialize(from: bytes)
+        length = bytes.count
+        parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
+        parser.initialize(to: yaml_parser_t())
+        guard yaml_parser_initialize(parser) == 1 else {
+            throw YAMLError(message: "could not initialise the YAML parser", mark: YAMLMark(line: 1, column: 1))
+        }
+        initialized = true
+        yaml_parser_set_input_string(parser, input.baseAddress, bytes.count)
+        yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
+    }
+
+    deinit {
+        if initialized { yaml_parser_delete(parser) }
+        parser.deinitialize(count: 1)
+        parser.deallocate()
+        input.deallocate()
+    }
+
+    func next() throws -> Event {
         var event = yaml_event_t()
-        guard yaml_parser_parse(&parser, &event) == 1 else {
-            throw Self.error(parser)
+        guard yaml_parser_parse(parser, &event) == 1 else {
+            throw error()
         }
         defer { yaml_event_delete(&event) }
         let mark = YAMLMark(line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
@@ -208,13 +273,65 @@ private struct EventReader {
         return tag.hasPrefix(prefix) ? "!!" + tag.dropFirst(prefix.count) : tag
     }
 
-    static func error(_ parser: yaml_parser_t) -> YAMLError {
-        let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
-        let mark = YAMLMark(line: Int(parser.problem_mark.line) + 1, column: Int(parser.problem_mark.column) + 1)
-        if let context = parser.context.map({ String(cString: $0) }) {
-            let contextMark = YAMLMark(line: Int(parser.context_mark.line) + 1, column: Int(parser.context_mark.column) + 1)
+    private func error() -> YAMLError {
+        let state = parser.pointee
+        let problem = state.problem.map { String(cString: $0) } ?? "invalid YAML"
+        let mark = YAMLMark(line: Int(state.problem_mark.line) + 1, column: Int(state.problem_mark.column) + 1)
+        if let tab = tabError(line: Int(state.problem_mark.line), column: Int(state.problem_mark.column)) {
+            return tab
+        }
+        if let context = state.context.map({ String(cString: $0) }) {
+            let contextMark = YAMLMark(line: Int(state.context_mark.line) + 1, column: Int(state.context_mark.column) + 1)
             return YAMLError(message: "\(problem) (\(context) at \(contextMark))", mark: mark)
         }
         return YAMLError(message: problem, mark: mark)
+    }
+
+    /// libyaml reports a tab in indentation as a generic scanner error
+    /// ("found character that cannot start any token"); when the line of the
+    /// problem is indented with a tab, or the problem is a tab, say so.
+    private func tabError(line: Int, column: Int) -> YAMLError? {
+        // Find the start of the 0-based `line` (libyaml counts \n, \r\n and \r as breaks).
+        var current = 0
+        var index = 0
+        let bytes = UnsafeBufferPointer(start: input.baseAddress, count: length)
+        while current < line, index < bytes.count {
+            if bytes[index] == 0x0A || (bytes[index] == 0x0D && (index + 1 >= bytes.count || bytes[index + 1] != 0x0A)) {
+                current += 1
+            }
+            index += 1
+        }
+        guard current == line else { return nil }
+        var lineEnd = index
+        while lineEnd < bytes.count, bytes[lineEnd] != 0x0A, bytes[lineEnd] != 0x0D { lineEnd += 1 }
+        var position = index
+        var scalarColumn = 0
+        // Leading whitespace with a tab.
+        while position < lineEnd, bytes[position] == 0x20 || bytes[position] == 0x09 {
+            if bytes[position] == 0x09 {
+                return YAMLError(
+                    message: "a tab character is used for indentation; YAML indents with spaces only (replace the tab with spaces)",
+                    mark: YAMLMark(line: line + 1, column: scalarColumn + 1))
+            }
+            position += 1
+            scalarColumn += 1
+        }
+        // The problem itself is a tab (counting columns in scalars, as libyaml does).
+        var scalar = 0
+        position = index
+        while position < lineEnd {
+            if scalar == column {
+                if bytes[position] == 0x09 {
+                    return YAMLError(
+                        message: "a tab character is not allowed here; YAML separates and indents with spaces only",
+                        mark: YAMLMark(line: line + 1, column: column + 1))
+                }
+                break
+            }
+            if bytes[position] & 0xC0 != 0x80 { scalar += 1 }
+            position += 1
+            while position < lineEnd, bytes[position] & 0xC0 == 0x80 { position += 1 }
+        }
+        return nil
     }
 }

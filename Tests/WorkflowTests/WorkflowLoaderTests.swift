@@ -93,7 +93,7 @@ struct WorkflowLoaderTests {
             steps:
               a:
                 action: list
-                at: disk://b/
+                at: disk://bkt/
                 neds: [b]
             storage:
               disk: {provider: local, root: .}
@@ -125,13 +125,13 @@ struct WorkflowLoaderTests {
             steps:
               fetch:
                 action: list
-                at: disk://b/
+                at: disk://bkt/
               use:
                 action: list
-                at: disk://b/
+                at: disk://bkt/
                 needs: [fetc]
             """)
-        #expect(result == ["wf.yaml:9:3: step \"use\" needs unknown step \"fetc\" (did you mean \"fetch\"?)"])
+        #expect(result == ["wf.yaml:12:13: step \"use\" needs unknown step \"fetc\" (did you mean \"fetch\"?)"])
     }
 
     @Test func cyclesNameTheStepsOnTheCycle() {
@@ -143,19 +143,19 @@ struct WorkflowLoaderTests {
             steps:
               a:
                 action: list
-                at: disk://b/
+                at: disk://bkt/
                 needs: [c]
               b:
                 action: list
-                at: disk://b/
+                at: disk://bkt/
                 needs: [a]
               c:
                 action: list
-                at: disk://b/
+                at: disk://bkt/
                 needs: [b]
               d:
                 action: list
-                at: disk://b/
+                at: disk://bkt/
             """)
         #expect(result == ["wf.yaml:6:3: dependency cycle: \"a\" needs \"c\" needs \"b\" needs \"a\""])
     }
@@ -232,8 +232,8 @@ struct WorkflowLoaderTests {
         #expect(result == [
             "wf.yaml:1:10: unsupported version 2; this bucketflow reads `version: 1`",
             "wf.yaml:6:9: `at` of step \"a\" must be a storage location like NAME://bucket/key, found \"nowhere\"",
-            "wf.yaml:7:14: `timeout` must be a duration such as 30s, 5m or 1h",
-            "wf.yaml:8:23: `attempts` must be a whole number of at least 1",
+            "wf.yaml:7:14: `timeout` must be a duration such as 30s, 5m or 1h, found \"soon\"",
+            "wf.yaml:8:23: `attempts` must be a whole number from 1 to 100, found \"0\"",
         ])
     }
 
@@ -249,7 +249,7 @@ struct WorkflowLoaderTests {
                 at: disk://${{ failure() }}/
               b:
                 action: list
-                at: disk://b/
+                at: disk://bkt/
                 if: failure() || steps.a.outputs.count > 3
             """)
         #expect(result == ["wf.yaml:8:20: failure() can only be used in `if:`"])
@@ -264,10 +264,10 @@ struct WorkflowLoaderTests {
             steps:
               a:
                 action: list
-                at: disk://b/
+                at: disk://bkt/
               b:
                 action: list
-                at: disk://b/
+                at: disk://bkt/
                 if: ${{ steps.a.outputs.count > 3 }}
             """)
         #expect(workflow.step("b")?.dependencies == ["a"])
@@ -284,7 +284,7 @@ struct WorkflowLoaderTests {
             storage:
               disk: {provider: local, root: .}
             steps:
-              a: {action: list, at: "disk://b/"}
+              a: {action: list, at: "disk://bkt/"}
             """)
         try #require(result.count == 2)
         #expect(result[0].hasPrefix("wf.yaml:4:12: invalid cron expression \"61 2 * * *\": "))
@@ -292,16 +292,16 @@ struct WorkflowLoaderTests {
 
     }
 
-    @Test func theB2NativeProviderExplainsTheAlternative() {
+    @Test func theB2NativeProviderIsAcceptedWithCredentials() {
         let result = diagnostics("""
             version: 1
             name: x
             storage:
               b2: {provider: b2}
             steps:
-              a: {action: list, at: "b2://b/"}
+              a: {action: list, at: "b2://bucket/"}
             """)
-        #expect(result.first == "wf.yaml:4:18: provider \"b2\" (Backblaze's native API) is not available yet; use `provider: s3` with `endpoint: https://s3.REGION.backblazeb2.com` (B2's S3-compatible API)")
+        #expect(result == ["wf.yaml:4:3: storage \"b2\" (provider b2) is missing required key \"credentials\" (a load-credentials step with key_id and application_key)"])
     }
 
     @Test func emptyFile() {
