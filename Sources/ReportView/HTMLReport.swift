@@ -53,7 +53,8 @@ public enum HTMLReport {
         .card span{color:var(--mute);font-size:12px}
         .panel{background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px;overflow-x:auto}
         table{border-collapse:collapse;width:100%;background:#fff}
-        th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+        th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top;white-space:nowrap}
+        td.wrap{white-space:normal;overflow-wrap:anywhere;min-width:8em}
         th{font-size:12px;color:var(--mute);font-weight:600;background:#fafbfc}
         td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
         td.err{color:var(--fail)}
@@ -233,14 +234,14 @@ public enum HTMLReport {
             var note = ""
             var noteClass = ""
             if let error = step.error {
-                note = "\(error.code.rawValue): \(error.message)"; noteClass = " class=\"err\""
+                note = "\(error.code.rawValue): \(error.message)"; noteClass = " err"
             } else if let reason = step.skipReason { note = reason }
             if step.continueOnError && step.status == .failed { note += " (continue-on-error)" }
             html += "<tr><td><code>\(htmlEscape(step.id))</code></td><td>\(htmlEscape(step.action))</td><td class=\"st st-\(htmlEscape(status))\">\(htmlEscape(status))</td>"
             html += "<td class=\"num\">\(step.attempts)</td><td class=\"num\">\(htmlEscape(start))</td><td class=\"num\">\(htmlEscape(duration))</td>"
             html += "<td class=\"num\">\(step.objects)</td><td class=\"num\">\(htmlEscape(ByteCount.format(step.bytes)))</td><td class=\"num\">\(step.counts.unchanged)</td>"
             html += "<td class=\"num\">\(step.counts.failed + step.counts.refused)</td><td class=\"num\">\(step.retries)</td>"
-            html += "<td>\(htmlEscape(step.needs.joined(separator: ", ")))</td><td\(noteClass)>\(htmlEscape(note))</td></tr>\n"
+            html += "<td class=\"wrap\">\(htmlEscape(step.needs.joined(separator: ", ")))</td><td class=\"wrap\(noteClass)\">\(htmlEscape(note))</td></tr>\n"
         }
         return html + "</tbody>\n</table>\n"
     }
@@ -253,8 +254,8 @@ public enum HTMLReport {
         for failure in failures {
             let r = failure.record
             html += "<tr><td><code>\(htmlEscape(failure.step))</code></td><td>\(htmlEscape(r.operation.rawValue))</td><td class=\"st st-failed\">\(htmlEscape(r.outcome.rawValue))</td>"
-            html += "<td><code>\(htmlEscape(r.source ?? ""))</code></td><td><code>\(htmlEscape(r.target ?? ""))</code></td><td class=\"num\">\(r.bytes)</td>"
-            html += "<td>\(htmlEscape(r.error?.code.rawValue ?? ""))</td><td class=\"err\">\(htmlEscape(r.error?.message ?? ""))</td></tr>\n"
+            html += "<td class=\"wrap\"><code>\(htmlEscape(r.source ?? ""))</code></td><td class=\"wrap\"><code>\(htmlEscape(r.target ?? ""))</code></td><td class=\"num\">\(r.bytes)</td>"
+            html += "<td>\(htmlEscape(r.error?.code.rawValue ?? ""))</td><td class=\"wrap err\">\(htmlEscape(r.error?.message ?? ""))</td></tr>\n"
         }
         return html + "</tbody>\n</table>\n"
     }

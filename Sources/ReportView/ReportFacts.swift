@@ -110,6 +110,7 @@ public struct ReportFacts: Sendable {
 /// Small formatting helpers.
 public enum Format {
     public static func seconds(_ s: Double) -> String {
+        if s > 0 && s < 0.0005 { return "<1ms" }
         if s < 1 { return String(format: "%.0fms", s * 1000) }
         if s < 60 { return String(format: "%.2fs", s) }
         let minutes = Int(s) / 60

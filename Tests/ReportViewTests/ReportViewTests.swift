@@ -163,3 +163,20 @@ func sampleReport(status: RunOutcomeStatus = .failed, withTimes: Bool = true) ->
         #expect(html.contains("Plan: 1 bucket to create"))
     }
 }
+
+@Suite struct SampleReportTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// samples/reports/daily-exports.run.json is a real run's report; the
+    /// page beside it is its rendering (regenerate both with the README's commands).
+    @Test func committedSampleDecodesAndMatchesItsPage() throws {
+        let report = try ReportLoader.load(path: Self.root.appendingPathComponent("samples/reports/daily-exports.run.json").path)
+        #expect(report.run.status == .succeeded)
+        #expect(report.steps.map(\.id) == ["make-bucket", "upload", "listing", "summary", "manifest", "fetch"])
+        #expect(report.steps.first { $0.id == "upload" }?.transfers.allSatisfy { $0.startedAt != nil && $0.finishedAt != nil } == true)
+        let page = try String(contentsOf: Self.root.appendingPathComponent("samples/reports/daily-exports.html"), encoding: .utf8)
+        #expect(page == HTMLReport.render(report))
+        let png = try Data(contentsOf: Self.root.appendingPathComponent("samples/reports/daily-exports.png"))
+        #expect(png.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
+    }
+}
