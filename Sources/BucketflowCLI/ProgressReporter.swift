@@ -87,12 +87,15 @@ final class ProgressReporter: Sendable {
     let color: Bool
     let interval: Duration
     let source: RunProgress
+    /// Whether a clock calls ``tick()`` (tests call it themselves).
+    let ticking: Bool
     private let state = Mutex(State())
 
-    init(style: Style, color: Bool, source: RunProgress = .shared) {
+    init(style: Style, color: Bool, source: RunProgress = .shared, ticking: Bool = true) {
         self.style = style
         self.color = color
         self.source = source
+        self.ticking = ticking
         interval = style == .terminal ? .milliseconds(250) : .seconds(1)
     }
 
@@ -162,6 +165,7 @@ final class ProgressReporter: Sendable {
     // MARK: the clock
 
     private func start() {
+        guard ticking else { return }
         let interval = self.interval
         let task = Task.detached { [weak self] in
             while !Task.isCancelled {
