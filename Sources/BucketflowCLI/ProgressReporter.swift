@@ -69,10 +69,8 @@ final class ProgressReporter: Sendable {
         /// Finished objects and their bytes (from the events).
         var objectsDone = 0
         var bytesDone: Int64 = 0
-        /// Per finished step: expected totals, so the aggregate total stays right after it ends.
+        /// What the finished steps moved: their share of the totals.
         var finishedExpected: (objects: Int, bytes: Int64) = (0, 0)
-        var finishedObjects = 0
-        var finishedBytes: Int64 = 0
         /// Lines of the block currently on screen.
         var drawn = 0
         /// (time, bytes) samples for the rate, newest last.
@@ -149,16 +147,14 @@ final class ProgressReporter: Sendable {
     }
 
     private func end(_ step: String) {
-        let expected = source.snapshot(step)
         state.withLock { state in
             state.stepsDone += 1
             guard let index = state.active.firstIndex(where: { $0.id == step }) else { return }
             let done = state.active.remove(at: index)
-            // The step's expected objects no longer pending: count what it did instead.
-            state.finishedExpected.objects += max(done.objects, expected?.expectedObjects ?? done.objects)
-            state.finishedExpected.bytes += max(done.bytes, expected?.expectedBytes ?? done.bytes)
-            state.finishedObjects += done.objects
-            state.finishedBytes += done.bytes
+            // A finished step adds what it moved to the totals (objects left
+            // unchanged, failed or refused were expected but did not move).
+            state.finishedExpected.objects += done.objects
+            state.finishedExpected.bytes += done.bytes
         }
     }
 

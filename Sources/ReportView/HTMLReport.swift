@@ -7,6 +7,8 @@ import Scheduler
 public enum HTMLReport {
     static let chartWidth = 1100.0
     static let labelWidth = 190.0
+    /// Object bars drawn per step at most.
+    public static let maxObjectBars = 2000
 
     public static func render(_ report: RunReport) -> String {
         let facts = ReportFacts(report)
@@ -175,7 +177,9 @@ public enum HTMLReport {
             }
             y += 20
             if let step = byID[bar.label] {
-                let objects = facts.objectBars(step)
+                let all = facts.objectBars(step)
+                // Thousands of thin bars add nothing but bytes: draw the first ones.
+                let objects = Array(all.prefix(maxObjectBars))
                 if !objects.isEmpty {
                     let packed = lanes(objects, max: 12)
                     for lane in packed {
@@ -185,6 +189,10 @@ public enum HTMLReport {
                         }
                         rows += "\n"
                         y += 7
+                    }
+                    if all.count > objects.count {
+                        rows += "<text class=\"axis\" x=\"\(f(x0))\" y=\"\(f(y + 9))\">\(all.count - objects.count) more objects not drawn (the report lists them)</text>\n"
+                        y += 12
                     }
                     y += 4
                 }

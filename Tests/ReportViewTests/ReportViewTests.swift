@@ -180,3 +180,23 @@ func sampleReport(status: RunOutcomeStatus = .failed, withTimes: Bool = true) ->
         #expect(png.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
     }
 }
+
+@Suite struct LargeReportTests {
+    @Test func manyObjectsAreCappedInTheTimelineButAllFailuresListed() {
+        var report = sampleReport()
+        let base = report.steps[1].transfers[0]
+        var records: [ObjectRecord] = []
+        for i in 0..<5000 {
+            var record = base
+            record.target = "disk://b/part-\(i)"
+            if i % 1000 == 0 { record.outcome = .failed; record.error = ErrorInfo(code: .transient, message: "reset \(i)") }
+            records.append(record)
+        }
+        report.steps[1].transfers = records
+        let html = HTMLReport.render(report)
+        #expect(html.components(separatedBy: "height=\"5\"").count - 1 == HTMLReport.maxObjectBars)
+        #expect(html.contains("3000 more objects not drawn (the report lists them)"))
+        #expect(html.contains("Failed objects (5)"))
+        #expect(html.contains("reset 4000"))
+    }
+}
