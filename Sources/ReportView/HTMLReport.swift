@@ -20,7 +20,6 @@ public enum HTMLReport {
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <meta name="generator" content="bucketflow \(htmlEscape(BucketflowInfo.version))">
             <title>\(htmlEscape(title))</title>
             <style>\(css)</style>
             </head>
