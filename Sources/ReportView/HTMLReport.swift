@@ -99,7 +99,7 @@ public enum HTMLReport {
         var cards: [(String, String)] = [
             (Format.seconds(report.run.durationSeconds), "duration"),
             ("\(report.run.exitCode)", "exit code"),
-            ("\(totals.succeeded)/\(totals.steps)", facts.isPlan ? "steps succeeded (\(totals.planned) planned)" : "steps succeeded"),
+            facts.isPlan ? ("\(totals.planned)/\(totals.steps)", "steps planned") : ("\(totals.succeeded)/\(totals.steps)", "steps succeeded"),
             ("\(totals.objects)", facts.isPlan ? "objects to transfer" : "objects transferred"),
             (ByteCount.format(totals.bytes), facts.isPlan ? "to transfer" : "transferred"),
         ]
@@ -112,7 +112,7 @@ public enum HTMLReport {
     }
 
     /// A 1-2-5 tick step that gives about `count` ticks over `span`.
-    static func tickStep(_ span: Double, count: Double = 8) -> Double {
+    public static func tickStep(_ span: Double, count: Double = 8) -> Double {
         let raw = span / count
         let magnitude = pow(10, floor(log10(raw)))
         for factor in [1.0, 2, 5, 10] where factor * magnitude >= raw { return factor * magnitude }
@@ -121,6 +121,17 @@ public enum HTMLReport {
 
     static func f(_ x: Double) -> String { String(format: "%.1f", x) }
 
+    /// An axis label precise enough that neighbouring ticks differ.
+    public static func tickLabel(_ t: Double, step: Double) -> String {
+        if t == 0 { return "0" }
+        if step < 1 {
+            let decimals = max(0, Int(-floor(log10(step * 1000) + 1e-9)))
+            return String(format: "%.\(decimals)fms", t * 1000)
+        }
+        if t < 60 || step < 60 { return String(format: "%gs", (t * 1000).rounded() / 1000) }
+        return Format.seconds(t)
+    }
+
     static func axis(span: Double, x0: Double, width: Double, y: Double, height: Double) -> String {
         var svg = ""
         let step = tickStep(span)
@@ -128,7 +139,7 @@ public enum HTMLReport {
         while t <= span + step * 1e-9 {
             let x = x0 + t / span * width
             svg += "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x))\" y2=\"\(f(y + height))\" stroke=\"#e3e7ee\"/>"
-            svg += "<text class=\"axis\" x=\"\(f(x))\" y=\"\(f(y + height + 13))\" text-anchor=\"middle\">\(htmlEscape(Format.seconds(t)))</text>\n"
+            svg += "<text class=\"axis\" x=\"\(f(x))\" y=\"\(f(y + height + 13))\" text-anchor=\"middle\">\(htmlEscape(tickLabel(t, step: step)))</text>\n"
             t += step
         }
         return svg

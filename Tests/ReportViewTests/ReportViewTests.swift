@@ -200,3 +200,15 @@ func sampleReport(status: RunOutcomeStatus = .failed, withTimes: Bool = true) ->
         #expect(html.contains("reset 4000"))
     }
 }
+
+@Suite struct AxisTests {
+    @Test func neighbouringTicksDiffer() {
+        for span in [0.0031, 0.012, 0.4, 3.7, 95.0, 4000.0] {
+            let step = HTMLReport.tickStep(span)
+            let labels = stride(from: 0.0, through: span, by: step).map { HTMLReport.tickLabel($0, step: step) }
+            #expect(Set(labels).count == labels.count, "\(span): \(labels)")
+        }
+        #expect(HTMLReport.tickLabel(0.0015, step: 0.0005) == "1.5ms")
+        #expect(HTMLReport.tickLabel(2, step: 1) == "2s")
+    }
+}
