@@ -121,13 +121,13 @@ import Testing
     }
 
     @Test func jsonLogsGetPeriodicProgressEvents() throws {
-        let (tree, _) = try Self.slowTree(chunks: 16)
+        let (tree, _) = try Self.slowTree(chunks: 24)
         let result = try CLI.run(["run", "slow.yaml", "--log-format", "json", "--progress", "always"], in: tree.root)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!result.stdout.contains("\u{1B}") && !result.stderr.contains("\u{1B}"))
         let events = try result.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         let progress = events.filter { $0["event"] as? String == "progress" }
-        #expect(progress.count >= 2, "one a second during a ~2.4 s upload")
+        #expect(progress.count >= 2, "one a second during a ~3.6 s upload")
         for event in progress {
             #expect(event["stepsTotal"] as? Int == 2)
             #expect(event["objectsDone"] is Int)
