@@ -79,3 +79,28 @@ import Testing
         #expect(result.stderr.contains("ftp"))
     }
 }
+
+/// The s3 and b2 starters, keys filled in, against the local S3 servers
+/// (scripts/s3-test-servers; skipped without them, as the other S3 workflow tests).
+@Suite(.serialized) struct InitStarterS3Tests {
+    @Test(arguments: S3WorkflowTests.servers)
+    func s3AndB2StartersRunWithTheirKeysFilledIn(server: S3WorkflowTests.Server) throws {
+        for kind in ["s3", "b2"] {
+            let tree = try ExampleTree()
+            let init_ = try CLI.run(["init", kind, "starter"], in: tree.root)
+            #expect(init_.status == 0, "\(init_.stderr)")
+            let credentials = tree.url(kind == "s3" ? "data/tester/S3Credentials/credentials.json" : "data/tester/BackblazeCredentials/credentials.json")
+            var text = try String(contentsOf: credentials, encoding: .utf8)
+            text = text.replacingOccurrences(of: "REPLACE-WITH-YOUR-ACCESS-KEY-ID", with: server.accessKey)
+                .replacingOccurrences(of: "REPLACE-WITH-YOUR-SECRET-ACCESS-KEY", with: server.secretKey)
+                .replacingOccurrences(of: "REPLACE-WITH-YOUR-KEY-ID", with: server.accessKey)
+                .replacingOccurrences(of: "REPLACE-WITH-YOUR-APPLICATION-KEY", with: server.secretKey)
+            try Data(text.utf8).write(to: credentials)
+            let bucket = S3WorkflowTests.bucketName()
+            let run = try CLI.run(["run", "starter/workflow.yaml", "--var", "endpoint=\(server.endpoint)", "--var", "region=us-east-1", "--var", "bucket=\(bucket)"], in: tree.root)
+            #expect(run.status == 0, "\(kind): \(run.stdout)\(run.stderr)")
+            #expect(run.stdout.contains("ok       check [inspect]"))
+            #expect(!run.stdout.contains(server.secretKey) && !run.stderr.contains(server.secretKey))
+        }
+    }
+}
