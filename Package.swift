@@ -1,5 +1,14 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
+
+/// The git commit `bucketflow --version` shows: scripts/install sets
+/// BUCKETFLOW_GIT_COMMIT; a plain `swift build` says "unknown".
+let gitCommit: String = {
+    let raw = ProcessInfo.processInfo.environment["BUCKETFLOW_GIT_COMMIT"] ?? ""
+    let clean = String(raw.filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }.prefix(64))
+    return clean.isEmpty ? "unknown" : clean
+}()
 
 let package = Package(
     name: "bucketflow",
@@ -75,9 +84,13 @@ let package = Package(
         ]),
         // Exports the step graph to Argo Workflows and Kubernetes CronJobs; shard assignment.
         .target(name: "Export", dependencies: ["Workflow"]),
+        // Renders run reports and plans for people: a text summary and a standalone HTML page.
+        .target(name: "ReportView", dependencies: ["Executor", "Scheduler"]),
+        // The git commit embedded at build time (a C define carries a value; Swift's -D cannot).
+        .target(name: "CBuildInfo", cSettings: [.define("BUCKETFLOW_GIT_COMMIT", to: gitCommit)]),
         // Command-line front end; the executable only calls into it.
         .target(name: "BucketflowCLI", dependencies: [
-            "Executor", "Workflow", "Cron", "Storage", "Scheduler", "Export",
+            "Executor", "Workflow", "Cron", "Storage", "Scheduler", "Export", "ReportView", "CBuildInfo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -104,12 +117,13 @@ let package = Package(
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "YAML"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Workflow", "Storage", "Scheduler"]),
-        .testTarget(name: "CLITests", dependencies: ["BucketflowCLI"]),
+        .testTarget(name: "CLITests", dependencies: ["BucketflowCLI", "Workflow"], exclude: ["Scripts"]),
+        .testTarget(name: "ReportViewTests", dependencies: ["ReportView", "Executor", "Workflow", "Scheduler"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Workflow", "YAML"]),
     ]
 )
 
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CBuildInfo" {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))

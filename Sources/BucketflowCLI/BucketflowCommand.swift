@@ -16,8 +16,8 @@ public struct BucketflowCommand: AsyncParsableCommand {
             Exit codes: 0 success, 1 a step failed, 2 invalid workflow or usage, \
             3 another run of the same workflow holds its lock, 130 interrupted.
             """,
-        version: BucketflowVersion.current,
-        subcommands: [RunCommand.self, PlanCommand.self, ValidateCommand.self, HistoryCommand.self, ScheduleCommand.self, CronCommand.self, ExportCommand.self]
+        version: BuildInfo.versionLine,
+        subcommands: [RunCommand.self, PlanCommand.self, ValidateCommand.self, HistoryCommand.self, ScheduleCommand.self, CronCommand.self, ExportCommand.self, ReportCommand.self, GraphCommand.self, InitCommand.self]
     )
 
     public init() {}

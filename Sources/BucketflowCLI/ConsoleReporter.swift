@@ -3,16 +3,40 @@ import Executor
 
 /// Prints run events: one concise line per step for people, or one JSON
 /// object per event for machines (`--log-format json`).
+///
+/// With live progress (`--progress`, see ``ProgressReporter``) the text lines
+/// are printed above the redrawn block, and JSON output gains periodic
+/// `progress` events; without it the output is exactly the plain lines.
 struct ConsoleReporter: EventSink {
     let format: LogFormat
     /// Show each object as it moves (text format only).
     let verbose: Bool
+    /// Live progress, when enabled and the run is not a plan.
+    let progress: ProgressReporter?
+
+    init(format: LogFormat, verbose: Bool, progress mode: ProgressMode? = nil, stderrIsTerminal: Bool = isatty(STDERR_FILENO) == 1) {
+        self.format = format
+        self.verbose = verbose
+        let mode = mode ?? ProgressMode.current
+        progress = mode.isEnabled(stderrIsTerminal: stderrIsTerminal)
+            ? ProgressReporter(style: format == .json ? .json : .terminal, color: ProgressReporter.colorAllowed())
+            : nil
+    }
 
     func emit(_ event: RunEvent) {
         switch format {
         case .text: text(event)
         case .json: json(event)
         }
+        progress?.handle(event)
+    }
+
+    private func out(_ line: String) {
+        if let progress { progress.printAbove(line, toStderr: false) } else { Console.out(line) }
+    }
+
+    private func err(_ line: String) {
+        if let progress { progress.printAbove(line, toStderr: true) } else { Console.error(line) }
     }
 
     private func seconds(_ s: Double) -> String { String(format: "%.2fs", s) }
@@ -20,25 +44,25 @@ struct ConsoleReporter: EventSink {
     private func text(_ event: RunEvent) {
         switch event {
         case .runStarted(let workflow, let runID, let dryRun, let steps):
-            Console.out("\(dryRun ? "plan" : "run") \(workflow) (\(runID)): \(steps) step\(steps == 1 ? "" : "s")")
+            out("\(dryRun ? "plan" : "run") \(workflow) (\(runID)): \(steps) step\(steps == 1 ? "" : "s")")
         case .stepStarted(let step, _, let attempt):
-            if attempt > 1 { Console.out("  \(step): attempt \(attempt)") }
+            if attempt > 1 { out("  \(step): attempt \(attempt)") }
         case .stepRetrying(let step, let attempt, let delay, let error):
-            Console.error("  \(step): failed, retrying (attempt \(attempt)) in \(seconds(delay)): \(error)")
+            err("  \(step): failed, retrying (attempt \(attempt)) in \(seconds(delay)): \(error)")
         case .stepSucceeded(let step, let action, let s, _, _, let summary):
-            Console.out("  ok       \(step) [\(action)] \(seconds(s))\(summary.map { ": \($0)" } ?? "")")
+            out("  ok       \(step) [\(action)] \(seconds(s))\(summary.map { ": \($0)" } ?? "")")
         case .stepFailed(let step, let action, let s, let code, let message, let continueOnError):
-            Console.error("  FAILED   \(step) [\(action)] \(seconds(s)): \(message) (\(code))\(continueOnError ? " — continuing (continue-on-error)" : "")")
+            err("  FAILED   \(step) [\(action)] \(seconds(s)): \(message) (\(code))\(continueOnError ? " — continuing (continue-on-error)" : "")")
         case .stepSkipped(let step, let reason):
-            Console.out("  skipped  \(step): \(reason)")
+            out("  skipped  \(step): \(reason)")
         case .stepCancelled(let step, let reason):
-            Console.out("  cancelled \(step): \(reason)")
+            out("  cancelled \(step): \(reason)")
         case .stepPlanned:
             break // plans are printed whole by PlanPrinter
         case .objectTransferred(let step, let operation, let target, let bytes):
-            if verbose { Console.out("    \(step): \(operation) \(target) (\(ByteCount.format(bytes)))") }
+            if verbose { out("    \(step): \(operation) \(target) (\(ByteCount.format(bytes)))") }
         case .warning(let step, let message):
-            Console.error("  warning\(step.map { " \($0)" } ?? ""): \(message)")
+            err("  warning\(step.map { " \($0)" } ?? ""): \(message)")
         case .runFinished:
             break // the command prints the outcome line with the report path
         }

@@ -24,7 +24,11 @@ struct WorkflowOptions: ParsableArguments {
     @Option(name: .customLong("log-format"), help: "Console output: text (concise, for people) or json (one object per event).")
     var logFormat: LogFormat = .text
 
+    @Option(help: ArgumentHelp("Live progress on stderr: auto (only when stderr is a terminal), always or never. With --log-format json: periodic `progress` events.", valueName: "when"))
+    var progress: ProgressMode = .auto
+
     func validate() throws {
+        ProgressMode.current = progress
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard transfers >= 1 else { throw ValidationError("--transfers must be at least 1") }
     }
