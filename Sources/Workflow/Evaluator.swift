@@ -19,8 +19,6 @@ public struct EvaluationContext: Sendable {
     /// Planning (dry run): outputs a step could not predict are unknown,
     /// not null.
     public var planning = false
-    /// Whether the run has been cancelled (`cancelled()`).
-    public var cancelled = false
 
     public init(vars: [String: String] = [:], env: [String: String] = [:], run: [String: String] = [:],
                 outputs: [String: [String: ExpressionValue]] = [:], statuses: [String: String] = [:],
