@@ -45,7 +45,7 @@ struct RunCommand: AsyncParsableCommand {
         if dryRun {
             throw try await PlanCommand.plan(workflow: workflow, options: options, json: false, reportPath: report, detailedExitCode: false, logFormat: workflowOptions.logFormat)
         }
-        let session = RunSession(workflow: workflow, options: options, events: ConsoleReporter(format: workflowOptions.logFormat, verbose: verbose),
+        let session = RunSession(workflow: workflow, options: options, events: ConsoleReporter(format: workflowOptions.logFormat, verbose: verbose, progress: workflowOptions.progress),
                                  reportPath: report.map { URL(fileURLWithPath: $0) }, keep: keep)
         do { try session.preflight() } catch {
             Console.error("bucketflow: \(error)")

@@ -83,6 +83,7 @@ public struct Executor: Sendable {
         // Every console event passes the redaction layer, which learns each
         // secret as soon as a load-credentials step has read it.
         let events = RedactingEventSink(self.events)
+        if !options.dryRun { RunProgress.shared.reset() }
         events.emit(.runStarted(workflow: workflow.name, runID: options.runID, dryRun: options.dryRun, steps: workflow.steps.count))
         var model = RunModel(workflow: workflow)
         var base = EvaluationContext(env: options.environment, run: Self.runFields(options: options, workflow: workflow))

@@ -48,6 +48,7 @@ enum CopyAction: StepAction {
             return result
         }
 
+        RunProgress.shared.expect(step: context.step.id, objects: items.count, bytes: items.reduce(Int64(0)) { $0 + $1.object.size })
         let outcomes = try await Transfers.forEach(items, context: context, limit: context.options.transfers, ref: { item in
             .init(operation: .copy, source: source.display(key: item.object.key), target: target.display(key: item.key), bytes: item.object.size)
         }, reconcile: { item in

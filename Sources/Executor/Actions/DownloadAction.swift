@@ -62,6 +62,7 @@ enum DownloadAction: StepAction {
             return result
         }
 
+        RunProgress.shared.expect(step: context.step.id, objects: items.count, bytes: items.reduce(Int64(0)) { $0 + $1.object.size })
         let outcomes = try await Transfers.forEach(items, context: context, limit: context.options.transfers, ref: { item in
             .init(operation: .download, source: source.display(key: item.object.key), target: item.destination.path, bytes: item.object.size)
         }) { item in

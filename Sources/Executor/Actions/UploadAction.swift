@@ -39,6 +39,7 @@ enum UploadAction: StepAction {
             return result
         }
 
+        RunProgress.shared.expect(step: context.step.id, objects: items.count, bytes: items.reduce(Int64(0)) { $0 + $1.file.size })
         let outcomes = try await Transfers.forEach(items, context: context, limit: context.options.transfers, ref: { item in
             .init(operation: .upload, source: item.file.url.path, target: target.display(key: item.key), bytes: item.file.size)
         }, reconcile: { item in
