@@ -20,7 +20,7 @@ enum CopyAction: StepAction {
             guard target.isPrefix else {
                 throw StepError.invalid("`to` must end with \"/\" when copying a prefix (\(source.display)); write \(target.display)/")
             }
-            for object in try await context.listAll(source, prefix: source.key) {
+            for object in try await context.listAll(source, prefix: source.key) where context.owns(object.key) {
                 items.append(Item(object: object, key: target.key + object.key.dropFirst(source.key.count)))
             }
         } else {

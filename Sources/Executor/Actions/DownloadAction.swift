@@ -23,7 +23,7 @@ enum DownloadAction: StepAction {
         var total = 0
         if source.isPrefix {
             let objects = try await context.listAll(source, prefix: source.key)
-            for object in objects where !object.key.hasSuffix("/") {
+            for object in objects where !object.key.hasSuffix("/") && context.owns(object.key) {
                 total += 1
                 let relative = String(object.key.dropFirst(source.key.count))
                 do {

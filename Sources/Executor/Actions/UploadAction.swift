@@ -24,7 +24,8 @@ enum UploadAction: StepAction {
         if files.count > 1 && !target.isPrefix {
             throw StepError.invalid("`to` must end with \"/\" when uploading several files (\(files.count) match \(sourceText)); write \(target.display)/")
         }
-        let items = files.map { file in
+        // One shard of a sharded step keeps its share of the files (by relative path).
+        let items = files.filter { context.owns($0.relativePath) }.map { file in
             Item(file: file, key: target.isPrefix ? target.key + file.relativePath : target.key)
         }
         var result = StepResult()
