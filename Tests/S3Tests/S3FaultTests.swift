@@ -33,7 +33,11 @@ import HTTPTransport
             sources.append(("obj/\(String(format: "%03d", index))\(large ? "-large" : "")", try scratch.file("src-\(index)", bytes: size, seed: UInt64(index + 1))))
         }
         #expect(sources.filter { $0.key.hasSuffix("-large") }.count == 5)
-        try await server.withBucket(configure: { $0.multipartThreshold = 6 << 20; $0.partSize = 5 << 20; $0.partConcurrency = 2 }) { storage, bucket in
+        // The provider's default retry budget (the shared test helper lowers it to 3).
+        try await server.withBucket(configure: {
+            $0.maxAttempts = S3Configuration(endpoint: server.endpoint, accessKeyId: "a", secretAccessKey: "s").maxAttempts
+            $0.multipartThreshold = 6 << 20; $0.partSize = 5 << 20; $0.partConcurrency = 2
+        }) { storage, bucket in
             #expect(storage.configuration.maxAttempts == 10, "the default budget is what is tested")
             let metrics = TransferMetrics()
             let listed = try await TransferMetrics.$current.withValue(metrics) { () async throws -> [ObjectInfo] in
@@ -193,10 +197,13 @@ final class FaultProxy: @unchecked Sendable {  // Process is not Sendable; stop(
         self.endpoint = URL(string: "http://127.0.0.1:\(port)")!
     }
 
+    /// SIGTERM, then SIGKILL if it is still running after 5 s; polls
+    /// instead of `waitUntilExit()`, which can block forever on Linux.
     func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-        }
+        let pid = process.processIdentifier
+        guard process.isRunning else { return }
+        kill(pid, SIGTERM)
+        for _ in 0..<50 where process.isRunning { usleep(100_000) }
+        if process.isRunning { kill(pid, SIGKILL) }
     }
 }
