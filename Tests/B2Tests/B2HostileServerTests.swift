@@ -12,7 +12,8 @@ import Storage
 /// listings whose `nextFileName` repeats or never ends, download bodies
 /// longer or shorter than the listing announced, and error messages that
 /// echo the account's token and key. Loopback, NIO, answers from a closure.
-@Suite(.serialized) struct B2HostileServerTests {
+/// A time limit on each: the bugs these guard against loop forever.
+@Suite(.serialized, .timeLimit(.minutes(1))) struct B2HostileServerTests {
     static let applicationKey = "K005hostileApplicationKey0123456789"
     static let token = "4_hostile_auth_token_0123456789"
 

@@ -14,7 +14,8 @@ import HTTPTransport
 /// must end in a clear error, bounded memory and time, nothing written past
 /// the announced size, no temporary file left, and no signature or secret
 /// in any message.
-@Suite(.serialized) struct S3HostileServerTests {
+/// A time limit on each: the bugs these guard against loop forever.
+@Suite(.serialized, .timeLimit(.minutes(1))) struct S3HostileServerTests {
     static let secret = "hostile-secret-0123456789abcdef"
 
     func storage(_ server: ScriptedHTTPServer, configure: (inout S3Configuration) -> Void = { _ in }) throws -> S3Storage {
