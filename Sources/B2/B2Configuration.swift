@@ -42,6 +42,17 @@ public struct B2Configuration: Sendable {
     public var minimumBytesPerSecond: Double = 64 * 1024
     /// Names and pages one listing may return before it stops with an error.
     public var listingLimits = ListingLimits()
+    /// ``listingLimits``' key cap, for the `max-list-keys` setting
+    /// (callers need not import HTTPTransport).
+    public var maxListKeys: Int {
+        get { listingLimits.maxKeys }
+        set { listingLimits.maxKeys = max(1, newValue) }
+    }
+    /// ``listingLimits``' page cap, for the `max-list-pages` setting.
+    public var maxListPages: Int {
+        get { listingLimits.maxPages }
+        set { listingLimits.maxPages = max(1, newValue) }
+    }
     /// Copies of files above this size use b2_copy_part (b2_copy_file stops
     /// at 5 GB); lowered only by tests.
     package var largeCopyThreshold: Int64 = 5_000_000_000

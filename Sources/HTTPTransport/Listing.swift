@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Storage
 
 /// Limits on one listing (all the pages of one prefix), so a server that

@@ -67,6 +67,17 @@ public struct S3Configuration: Sendable {
     /// Keys and pages one listing may return before it stops with an
     /// error (a server listing forever cannot exhaust memory).
     public var listingLimits = ListingLimits()
+    /// ``listingLimits``' key cap, for the `max-list-keys` setting
+    /// (callers need not import HTTPTransport).
+    public var maxListKeys: Int {
+        get { listingLimits.maxKeys }
+        set { listingLimits.maxKeys = max(1, newValue) }
+    }
+    /// ``listingLimits``' page cap, for the `max-list-pages` setting.
+    public var maxListPages: Int {
+        get { listingLimits.maxPages }
+        set { listingLimits.maxPages = max(1, newValue) }
+    }
 
     /// Copies of objects above this size use UploadPartCopy (S3's
     /// CopyObject stops at 5 GiB); lowered only by tests.

@@ -189,7 +189,8 @@ extension S3Storage {
                     return data
                 }
             }
-        } catch let error as StorageError where error.message.contains("NoSuchUpload") && attempts.load(ordering: .relaxed) > 1 {
+        } catch let error as StorageError where (error.message.contains("NoSuchUpload") || error.code == .noSuchKey) && attempts.load(ordering: .relaxed) > 1 {
+            // (rclone answers an upload it already completed with NoSuchKey.)
             throw CompletedMeanwhile(original: error)
         }
         return S3XMLElement.parse(data)?.string("ETag").map(S3ListParser.unquote)

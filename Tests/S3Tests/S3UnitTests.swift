@@ -7,6 +7,7 @@ import SigV4
 import Testing
 @testable import S3
 import Storage
+import HTTPTransport
 
 /// Behaviour that needs no server: configuration checks, addressing,
 /// XML, error mapping, retry classification, checksums.
@@ -238,6 +239,23 @@ struct S3UnitTests {
         #expect(S3Errors.code(forStatus: 404, method: .HEAD, hasKey: false) == "NoSuchBucket")
         #expect(S3Errors.code(forStatus: 403, method: .HEAD, hasKey: true) == "AccessDenied")
         #expect(S3Errors.code(forStatus: 503, method: .GET, hasKey: true) == "SlowDown")
+    }
+
+    /// The shared transport's defaults reach the provider: 10 attempts,
+    /// a whole-response deadline, listing caps; the settings clamp.
+    @Test func retryBudgetAndLimitsDefaultToTheSharedTransport() throws {
+        var config = configuration("http://127.0.0.1:9")
+        #expect(config.maxAttempts == 10)
+        #expect(config.retryMaxDelay == 20)
+        #expect(config.responseTimeout == 600)
+        #expect(config.maxListKeys == 1_000_000)
+        config.maxListKeys = 0
+        #expect(config.maxListKeys == 1)
+        config.maxListPages = 7
+        #expect(config.listingLimits.maxPages == 7)
+        let storage = try S3Storage(configuration: config)
+        #expect(storage.retryPolicy.maxAttempts == 10)
+        #expect(storage.transport.timeouts.response == 600)
     }
 
     /// Nothing listens on the port: connection errors are retried
