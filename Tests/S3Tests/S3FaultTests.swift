@@ -203,13 +203,13 @@ final class FaultProxy: @unchecked Sendable {  // Process is not Sendable; stop(
         self.endpoint = URL(string: "http://127.0.0.1:\(port)")!
     }
 
-    /// SIGTERM, then SIGKILL if it is still running after 5 s; polls
-    /// instead of `waitUntilExit()`, which can block forever on Linux.
+    /// SIGKILL by PID (the proxy keeps no state; children that Foundation's
+    /// Process spawns here have been seen to ignore SIGTERM), then a short
+    /// poll instead of `waitUntilExit()`, which can block forever on Linux.
     func stop() {
         let pid = process.processIdentifier
         guard process.isRunning else { return }
-        kill(pid, SIGTERM)
-        for _ in 0..<50 where process.isRunning { usleep(100_000) }
-        if process.isRunning { kill(pid, SIGKILL) }
+        kill(pid, SIGKILL)
+        for _ in 0..<50 where process.isRunning { usleep(20_000) }
     }
 }
