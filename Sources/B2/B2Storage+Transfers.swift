@@ -347,6 +347,7 @@ extension B2Storage {
                         let written = try file.write(buffer, at: offset, limit: size)
                         buffer.withUnsafeReadableBytes { bytes in hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[0..<written])) }
                         offset += Int64(written)
+                        ByteProgress.current?(Int64(written))
                         if written < buffer.readableBytes { throw BodySize.tooLong(subject, announced: size) }
                     }
                     if offset != size { throw BodySize.tooShort(subject, received: offset, announced: size) }

@@ -93,6 +93,7 @@ extension S3Storage {
                 let written = try file.write(buffer, at: offset, limit: info.size)
                 buffer.withUnsafeReadableBytes { bytes in hasher.update(UnsafeRawBufferPointer(rebasing: bytes[0..<written])) }
                 offset += Int64(written)
+                ByteProgress.current?(Int64(written))
                 if written < buffer.readableBytes { throw BodySize.tooLong(subject, announced: info.size) }
             }
             if let expectedLength, offset != expectedLength {
@@ -135,6 +136,7 @@ extension S3Storage {
                     let written = try file.write(buffer, at: offset, limit: end)
                     buffer.withUnsafeReadableBytes { bytes in md5?.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[0..<written])) }
                     offset += Int64(written)
+                    ByteProgress.current?(Int64(written))
                     guard written == buffer.readableBytes else {
                         throw StorageError(.checksumMismatch, "\(bucket)/\(key): the service sent more than the range \(start)-\(end - 1) asked for; stopped writing at its end",
                                            hint: "the object changed during the download or the server is misbehaving")

@@ -138,10 +138,12 @@ extension S3Storage {
     private func uploadPart(bucket: String, key: String, uploadID: String, number: Int, buffer: ByteBuffer, md5: [UInt8]) async throws -> String? {
         let call = Call(method: .PUT, bucket: bucket, key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)],
                         body: .bytes(buffer, contentMD5: Data(md5).base64EncodedString()), operation: "UploadPart")
-        return try await perform(call) { response in
+        let etag = try await perform(call) { response in
             _ = try await response.body.collect(upTo: 1 << 20)
             return response.headers.first(name: "ETag")
         }
+        ByteProgress.current?(Int64(buffer.readableBytes))
+        return etag
     }
 
     /// Starts a multipart upload. It runs to its end even if the calling
