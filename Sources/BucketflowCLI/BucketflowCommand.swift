@@ -17,7 +17,7 @@ public struct BucketflowCommand: AsyncParsableCommand {
             3 another run of the same workflow holds its lock, 130 interrupted.
             """,
         version: BuildInfo.versionLine,
-        subcommands: [RunCommand.self, PlanCommand.self, ValidateCommand.self, HistoryCommand.self, ScheduleCommand.self, CronCommand.self, ExportCommand.self, ReportCommand.self, GraphCommand.self, InitCommand.self]
+        subcommands: [RunCommand.self, PlanCommand.self, ValidateCommand.self, HistoryCommand.self, ScheduleCommand.self, CronCommand.self, ExportCommand.self, ReportCommand.self, GraphCommand.self, InitCommand.self, SchemaCommand.self]
     )
 
     public init() {}
