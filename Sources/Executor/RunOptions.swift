@@ -1,4 +1,5 @@
 public import Foundation
+public import Storage
 
 /// How a run is carried out; everything the command line decides.
 public struct RunOptions: Sendable {
@@ -20,6 +21,9 @@ public struct RunOptions: Sendable {
     public var runID: String
     /// The run's start time (injected so tests can pin `run.date`).
     public var startedAt: Date
+    /// The providers storages are made by; nil: ``StorageRegistry/standard``
+    /// (the CLI installs the built-in list).
+    public var storageRegistry: StorageRegistry?
     /// Random numbers in 0..<1 for retry jitter (injected so tests are exact).
     public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
 
