@@ -27,7 +27,9 @@ public struct S3Provider: StorageProvider {
         ProviderSetting("max-attempts", .int(1...100), default: "5", doc: "attempts per request"),
         ProviderSetting("keep-alive", .bool, default: "true", doc: "reuse connections"),
     ]
-    public let requiresCredentials = true
+    /// Not required in the file (the run says so when they are missing):
+    /// workflows may validate before their credentials step is written.
+    public let requiresCredentials = false
     public let credentialKeysHint = "aws_access_key_id and aws_secret_access_key (or key_id and application_key)"
     public var bucketNaming: BucketNamingRule { BucketNames.s3Rule }
     public let capabilities = ProviderCapabilities(

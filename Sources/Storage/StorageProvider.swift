@@ -180,14 +180,17 @@ public struct ProviderCapabilities: Sendable, Hashable {
     /// Folders are marker objects (`folder/` or B2's `folder/.bzEmpty`)
     /// rather than directories.
     public var folderMarkers: Bool
+    /// An empty folder (`create-folder`) lists as a common prefix.
+    public var emptyFolders: Bool
 
-    public init(multipart: Bool, serverSideCopy: Bool, rangedReads: Bool, skipUnchangedChecksums: Set<String>, keepsUserMetadata: Bool, folderMarkers: Bool) {
+    public init(multipart: Bool, serverSideCopy: Bool, rangedReads: Bool, skipUnchangedChecksums: Set<String>, keepsUserMetadata: Bool, folderMarkers: Bool, emptyFolders: Bool = true) {
         self.multipart = multipart
         self.serverSideCopy = serverSideCopy
         self.rangedReads = rangedReads
         self.skipUnchangedChecksums = skipUnchangedChecksums
         self.keepsUserMetadata = keepsUserMetadata
         self.folderMarkers = folderMarkers
+        self.emptyFolders = emptyFolders
     }
 }
 

@@ -31,6 +31,7 @@ struct ConformanceTarget: Sendable, CustomTestStringConvertible {
         var c = registered.capabilities
         if serverLacks.contains("keepsUserMetadata") { c.keepsUserMetadata = false }
         if serverLacks.contains("serverSideCopy") { c.serverSideCopy = false }
+        if serverLacks.contains("emptyFolders") { c.emptyFolders = false }
         return c
     }
 
@@ -98,8 +99,9 @@ struct ConformanceTarget: Sendable, CustomTestStringConvertible {
                 settings: ["endpoint": .string(endpoint), "addressing": .string("path"), "max-attempts": .number(3),
                            "multipart-threshold": .number(5 << 20), "part-size": .number(5 << 20), "part-concurrency": .number(2)],
                 credentials: ProviderCredentials(source: "the environment (\(prefix)*)", values: ["aws_access_key_id": access, "aws_secret_access_key": secret]),
-                // rclone serve s3 on its local backend keeps no user metadata.
-                serverLacks: name == "rclone" ? ["keepsUserMetadata"] : [])
+                // rclone serve s3 on its local backend keeps no user metadata,
+                // and turns a `folder/` marker into a plain file `folder`.
+                serverLacks: name == "rclone" ? ["keepsUserMetadata", "emptyFolders"] : [])
         }
     }()
 

@@ -121,7 +121,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test(arguments: targets)
+    @Test(arguments: targets.filter(\.capabilities.emptyFolders))
     func foldersAreMarkersOrDirectoriesAndListAsPrefixes(target: ConformanceTarget) async throws {
         let scratch = try Scratch.makeDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -209,7 +209,8 @@ struct ConformanceTests {
             let large = try Scratch.file(in: scratch, "large.bin", bytes: ConformanceTarget.largeSize, seed: 4)
             #expect(!target.capabilities.skipUnchangedChecksums.isEmpty)
             for (file, key) in [(small, "small.bin"), (large, "large.bin")] {
-                _ = try await storage.upload(from: file, bucket: bucket, key: key, options: PutOptions())
+                // As the upload action does: the content's SHA-256 rides along as metadata.
+                _ = try await storage.upload(from: file, bucket: bucket, key: key, options: PutOptions(metadata: ["sha256": try Scratch.sha256(file)]))
                 let info = try await storage.head(bucket: bucket, key: key)
                 // At least one declared checksum is on the object and matches.
                 var matched: [String] = []
