@@ -48,9 +48,21 @@ let package = Package(
         .target(name: "SigV4", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The HTTP layer every HTTP provider sends through: pooled client,
+        // timeouts and whole-response deadline, retry policy, redaction,
+        // streaming file bodies and download temp files.
+        .target(name: "HTTPTransport", dependencies: [
+            "Storage",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // S3-compatible provider over async-http-client.
         .target(name: "S3", dependencies: [
-            "Storage", "SigV4",
+            "Storage", "SigV4", "HTTPTransport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -61,7 +73,7 @@ let package = Package(
         ]),
         // Backblaze B2 native-API provider over async-http-client.
         .target(name: "B2", dependencies: [
-            "Storage",
+            "Storage", "HTTPTransport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -106,7 +118,7 @@ let package = Package(
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], exclude: ["Fixtures"]),
         .testTarget(name: "S3Tests", dependencies: [
-            "S3", "Storage", "SigV4",
+            "S3", "Storage", "SigV4", "HTTPTransport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -114,9 +126,17 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .testTarget(name: "HTTPTransportTests", dependencies: [
+            "HTTPTransport", "Storage",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "B2Tests", dependencies: [
-            "B2", "Storage",
+            "B2", "Storage", "HTTPTransport",
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
         .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "YAML", "Providers"]),

@@ -113,7 +113,7 @@ def check_pod(volumes, containers, where, errors):
                 errors.append(f"{where}: envFrom secretRef without a valid name")
 
 
-ALLOWED_VARIABLES = re.compile(r"^(workflow\.name|inputs\.parameters\.[-a-zA-Z0-9_]+)$")
+ALLOWED_VARIABLES = re.compile(r"^(workflow\.name|workflow\.creationTimestamp|inputs\.parameters\.[-a-zA-Z0-9_]+)$")
 
 
 def strings(value, path):
@@ -162,7 +162,7 @@ def check_argo(root, kind, document, errors):
                     declared = [p.get("name") for p in (template.get("inputs") or {}).get("parameters") or []]
                     if match.split(".", 2)[2] not in declared:
                         errors.append(f"template {name}: {{{{{match}}}}} is not an input parameter")
-                elif match != "workflow.name":
+                elif match not in ("workflow.name", "workflow.creationTimestamp"):  # Argo globals the export uses
                     errors.append(f"template {name}: unexpected template variable {{{{{match}}}}}")
         dag = template.get("dag")
         if dag is None:

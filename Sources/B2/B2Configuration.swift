@@ -1,4 +1,5 @@
 public import Foundation
+public import HTTPTransport
 
 /// How to reach Backblaze B2's native API, and how hard to push it.
 public struct B2Configuration: Sendable {
@@ -13,7 +14,11 @@ public struct B2Configuration: Sendable {
     public var allowInsecureHTTP = false
     /// Attempts per request, counting the first (B2 asks clients to retry
     /// 408/429/500/503 and broken connections with backoff).
-    public var maxAttempts = 10
+    public var maxAttempts = RetryPolicy.defaultMaxAttempts
+    /// Seconds: the first retry delay's upper bound (full jitter, doubling).
+    public var retryBaseDelay: Double = 0.1
+    /// Seconds: no retry delay is longer (B2's Retry-After included).
+    public var retryMaxDelay: Double = 20
     /// Files larger than this go up as B2 large files (start, parts,
     /// finish). nil: the account's `recommendedPartSize` (100 MB on B2).
     public var largeFileThreshold: Int64?
@@ -31,6 +36,23 @@ public struct B2Configuration: Sendable {
     public var connectTimeout: Double = 10
     /// Seconds a connection may stay silent while a response is read.
     public var readTimeout: Double = 60
+    /// The whole-response deadline: seconds one request may take to its
+    /// last response byte, plus one second per `minimumBytesPerSecond` bytes.
+    public var responseTimeout: Double = 600
+    public var minimumBytesPerSecond: Double = 64 * 1024
+    /// Names and pages one listing may return before it stops with an error.
+    public var listingLimits = ListingLimits()
+    /// ``listingLimits``' key cap, for the `max-list-keys` setting
+    /// (callers need not import HTTPTransport).
+    public var maxListKeys: Int {
+        get { listingLimits.maxKeys }
+        set { listingLimits.maxKeys = max(1, newValue) }
+    }
+    /// ``listingLimits``' page cap, for the `max-list-pages` setting.
+    public var maxListPages: Int {
+        get { listingLimits.maxPages }
+        set { listingLimits.maxPages = max(1, newValue) }
+    }
     /// Copies of files above this size use b2_copy_part (b2_copy_file stops
     /// at 5 GB); lowered only by tests.
     package var largeCopyThreshold: Int64 = 5_000_000_000

@@ -6,6 +6,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 public import Storage
+import HTTPTransport
 import Synchronization
 
 /// One file (version) as B2 lists it.
@@ -108,11 +109,12 @@ extension B2Storage {
         }
         let id = try await bucketID(bucket)
         let count = min(max(maxKeys, 1), 10_000)
+        let cursor = ListingCursor.decode(continuationToken)
         let list = try await api("b2_list_file_names", B2FileList.self, subject: Subject(bucket: bucket)) { _ in
             var params: [String: JSONValue] = ["bucketId": .string(id), "maxFileCount": .int(count)]
             if !prefix.isEmpty { params["prefix"] = .string(prefix) }
             if let delimiter, !delimiter.isEmpty { params["delimiter"] = .string(delimiter) }
-            if let continuationToken, !continuationToken.isEmpty { params["startFileName"] = .string(continuationToken) }
+            if let cursor, !cursor.token.isEmpty { params["startFileName"] = .string(cursor.token) }
             return params
         }
         var objects: [ObjectInfo] = []
@@ -124,7 +126,15 @@ extension B2Storage {
             default: continue
             }
         }
-        return ListPage(objects: objects, commonPrefixes: prefixes, isTruncated: list.nextFileName != nil, nextContinuationToken: list.nextFileName)
+        // B2's nextFileName is wrapped in a cursor that checks every page
+        // against the ones before it: a repeated or non-advancing
+        // nextFileName, or a listing past the limits, fails clearly.
+        let next = try ListingCursor.advance(
+            previous: cursor, next: list.nextFileName, truncated: list.nextFileName != nil,
+            names: list.files.map(\.fileName), limits: configuration.listingLimits,
+            subject: "bucket \(bucket)" + (prefix.isEmpty ? "" : ", prefix \(prefix)"),
+            settingHint: "max-list-keys (and max-list-pages) in the storage's settings")
+        return ListPage(objects: objects, commonPrefixes: prefixes, isTruncated: next != nil, nextContinuationToken: next)
     }
 
     /// The newest version of `key`, if it is a visible file.

@@ -5,6 +5,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import Storage
+import HTTPTransport
 import Synchronization
 
 extension B2Storage {
@@ -41,9 +42,10 @@ extension B2Storage {
                 request.headers.add(name: "Authorization", value: session.token)
                 request.headers.add(name: "Content-Type", value: "application/json")
                 request.body = .bytes(ByteBuffer(data: body))
-                TransferMetrics.current?.recordRequest()
-                let response = try await client.execute(request, timeout: Self.timeAmount(configuration.requestTimeout), logger: logger)
-                let data = Data(buffer: try await response.body.collect(upTo: 64 << 20))
+                let (response, data) = try await transport.withDeadline(bytes: 0) { [request] in
+                    let response = try await self.transport.send(request)
+                    return (response, Data(buffer: try await response.body.collect(upTo: 64 << 20)))
+                }
                 guard response.status.code == 200 else {
                     throw B2Failure.parse(status: response.status.code, body: data, headers: response.headers)
                 }
@@ -59,13 +61,13 @@ extension B2Storage {
                     session = try await auth.refresh(replacing: session.generation)
                     continue
                 }
-                guard failure.isRetryable, attempt < configuration.maxAttempts else {
+                guard failure.isRetryable, attempt < retryPolicy.maxAttempts else {
                     throw sanitize(failure.storageError(operation: name, subject: subject.text), attempts: attempt)
                 }
                 try await backoff(attempt: &attempt, retryAfter: failure.retryAfter, operation: name, error: failure)
             } catch {
                 if Task.isCancelled || error is CancellationError { throw CancellationError() }
-                guard B2Retry.isRetryable(error), attempt < configuration.maxAttempts else {
+                guard RetryPolicy.isRetryable(error), attempt < retryPolicy.maxAttempts else {
                     throw describe(error, operation: name, subject: subject, attempts: attempt)
                 }
                 try await backoff(attempt: &attempt, retryAfter: nil, operation: name, error: error)
@@ -74,10 +76,8 @@ extension B2Storage {
     }
 
     func backoff(attempt: inout Int, retryAfter: Double?, operation: String, error: any Error) async throws {
-        TransferMetrics.current?.recordRetry()
-        let delay = B2Retry.delay(afterAttempt: attempt, retryAfter: retryAfter)
-        logger.debug("retrying \(operation) after \(scrub(String(describing: error)))", metadata: ["attempt": "\(attempt)", "delay": "\(delay)"])
-        try await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
+        logger.debug("retrying \(operation) after \(scrub(String(describing: error)))", metadata: ["attempt": "\(attempt)"])
+        try await retryPolicy.pause(afterAttempt: attempt, retryAfter: retryAfter)
         attempt += 1
     }
 
@@ -85,6 +85,7 @@ extension B2Storage {
     func sanitize(_ error: StorageError, attempts: Int) -> StorageError {
         var error = error
         error.message = scrub(error.message)
+        error.hint = error.hint.map(scrub)
         if error.isRetryable && attempts > 1 { error.message += " (after \(attempts) attempts)" }
         return error
     }
@@ -93,11 +94,9 @@ extension B2Storage {
     func describe(_ error: any Error, operation: String, subject: Subject, attempts: Int) -> any Error {
         if let error = error as? StorageError { return sanitize(error, attempts: attempts) }
         if let failure = error as? B2Failure { return sanitize(failure.storageError(operation: operation, subject: subject.text), attempts: attempts) }
-        guard B2Retry.isTransportError(error) else { return error }
-        let retryable = B2Retry.isRetryable(error)
-        return StorageError(retryable ? .transient : .other,
-                            scrub("\(operation) on \(subject.text) failed talking to B2: \(error)") + (attempts > 1 ? " (after \(attempts) attempts)" : ""),
-                            hint: "check the network and that B2 (or the configured authorization URL) is reachable", isRetryable: retryable)
+        guard RetryPolicy.isTransportError(error) else { return error }
+        return transport.transportError(error, operation: operation, subject: subject.text, peer: "B2", attempts: attempts,
+                                        hint: "check the network and that B2 (or the configured authorization URL) is reachable")
     }
 
     // MARK: - Restricted keys and bucket ids

@@ -6,6 +6,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 public import Storage
+import HTTPTransport
 import Synchronization
 
 /// An upload URL and its token (`b2_get_upload_url` / `b2_get_upload_part_url`).
@@ -113,9 +114,10 @@ extension B2Storage {
                 case .bytes(let buffer): request.body = .bytes(buffer)
                 case .file(let file, let offset, let length): request.body = .stream(FileChunks(file: file, offset: offset, length: length), length: .known(length))
                 }
-                TransferMetrics.current?.recordRequest()
-                let response = try await client.execute(request, timeout: Self.timeAmount(configuration.requestTimeout), logger: logger)
-                let data = Data(buffer: try await response.body.collect(upTo: 4 << 20))
+                let (response, data) = try await transport.withDeadline(bytes: size) { [request] in
+                    let response = try await self.transport.send(request)
+                    return (response, Data(buffer: try await response.body.collect(upTo: 4 << 20)))
+                }
                 guard response.status.code == 200 else {
                     throw B2Failure.parse(status: response.status.code, body: data, headers: response.headers)
                 }
@@ -128,7 +130,7 @@ extension B2Storage {
             } catch let failure as B2Failure {
                 // The URL is not given back: a new one is fetched next time.
                 let newURLHelps = failure.needsReauthorization || failure.isRetryable || (failure.status == 400 && failure.code == "auth_token_limit")
-                guard newURLHelps, attempt < configuration.maxAttempts else {
+                guard newURLHelps, attempt < retryPolicy.maxAttempts else {
                     throw sanitize(failure.storageError(operation: operation, subject: subject.text), attempts: attempt)
                 }
                 if failure.needsReauthorization || failure.code == "auth_token_limit" {
@@ -138,7 +140,7 @@ extension B2Storage {
                 }
             } catch {
                 if Task.isCancelled || error is CancellationError { throw CancellationError() }
-                guard B2Retry.isRetryable(error), attempt < configuration.maxAttempts else {
+                guard RetryPolicy.isRetryable(error), attempt < retryPolicy.maxAttempts else {
                     throw describe(error, operation: operation, subject: subject, attempts: attempt)
                 }
                 try await backoff(attempt: &attempt, retryAfter: nil, operation: operation, error: error)
@@ -273,8 +275,7 @@ extension B2Storage {
                     let (start, end) = range
                     request.headers.add(name: "Range", value: "bytes=\(start)-\(end.map { String($0 - 1) } ?? "")")
                 }
-                TransferMetrics.current?.recordRequest()
-                let response = try await client.execute(request, timeout: Self.timeAmount(configuration.requestTimeout), logger: logger)
+                let response = try await transport.send(request)
                 guard response.status.code == 200 || response.status.code == 206 else {
                     let data = Data(buffer: (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer())
                     throw B2Failure.parse(status: response.status.code, body: data, headers: response.headers)
@@ -286,13 +287,13 @@ extension B2Storage {
                     session = try await auth.refresh(replacing: session.generation)
                     continue
                 }
-                guard failure.isRetryable, attempt < configuration.maxAttempts else {
+                guard failure.isRetryable, attempt < retryPolicy.maxAttempts else {
                     throw sanitize(failure.storageError(operation: operation, subject: subject.text), attempts: attempt)
                 }
                 try await backoff(attempt: &attempt, retryAfter: failure.retryAfter, operation: operation, error: failure)
             } catch {
                 if Task.isCancelled || error is CancellationError { throw CancellationError() }
-                guard B2Retry.isRetryable(error), attempt < configuration.maxAttempts else {
+                guard RetryPolicy.isRetryable(error), attempt < retryPolicy.maxAttempts else {
                     throw describe(error, operation: operation, subject: subject, attempts: attempt)
                 }
                 try await backoff(attempt: &attempt, retryAfter: nil, operation: operation, error: error)
@@ -306,54 +307,63 @@ extension B2Storage {
     }
 
     public func download(bucket: String, key: String, to destination: URL) async throws -> TransferResult {
-        try await download(bucket: bucket, key: key, to: destination, fileID: nil)
+        try await download(bucket: bucket, key: key, to: destination, fileID: nil, announced: nil)
     }
 
-    /// A download needs no metadata first (the GET's headers carry the
-    /// SHA-1), so `known` changes nothing; it is one GET by name either way.
+    /// One GET by name; the size the listing or HEAD announced is a hard
+    /// limit for the body (see ``download(bucket:key:to:fileID:announced:)``).
     public func download(bucket: String, key: String, to destination: URL, known: ObjectInfo) async throws -> TransferResult {
-        try await download(bucket: bucket, key: key, to: destination, fileID: nil)
+        try await download(bucket: bucket, key: key, to: destination, fileID: nil, announced: known.size)
     }
 
     /// One GET streamed into a temporary file beside `destination` while
     /// SHA-1 runs over it; checked against B2's SHA-1 (`X-Bz-Content-Sha1`,
-    /// or `large_file_sha1`) and the length, then renamed into place. A
-    /// broken or corrupted transfer starts over; on any error or
-    /// cancellation the temporary file is removed.
-    func download(bucket: String, key: String, to destination: URL, fileID: String?) async throws -> TransferResult {
-        let file = try TemporaryDownload(destination: destination)
+    /// or `large_file_sha1`) and the size announced (by the listing or HEAD
+    /// when known, else the response's Content-Length), then renamed into
+    /// place. Bytes past the announced size are never written: the download
+    /// fails there. A short body fails even without Content-Length. A
+    /// broken or corrupted transfer starts over; each attempt runs under
+    /// the whole-response deadline; on any error or cancellation the
+    /// temporary file is removed.
+    func download(bucket: String, key: String, to destination: URL, fileID: String?, announced: Int64?) async throws -> TransferResult {
+        let file = try DownloadFile(destination: destination)
         defer { file.discard() }
+        let subject = "\(bucket)/\(key)"
         var attempt = 1
         while true {
             do {
-                let response = try await openDownload(bucket: bucket, key: key, fileID: fileID, range: nil)
-                try file.truncate()
-                let expected = Self.expectedSHA1(response.headers)
-                let expectedLength = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
-                var hasher = Insecure.SHA1()
-                var offset: Int64 = 0
-                for try await buffer in response.body {
-                    try buffer.withUnsafeReadableBytes { bytes throws(StorageError) in
-                        hasher.update(bufferPointer: bytes)
-                        try FileIO.write(file.fd, bytes, at: offset, path: file.path)
+                let (digest, size, etag) = try await transport.withDeadline(bytes: announced ?? 0) {
+                    let response = try await self.openDownload(bucket: bucket, key: key, fileID: fileID, range: nil)
+                    try file.truncate()
+                    let expected = Self.expectedSHA1(response.headers)
+                    let expectedLength = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
+                    guard let size = announced ?? expectedLength else {
+                        throw StorageError(.other, "\(subject): B2 announced no size for the download (no Content-Length)", hint: "the server is misbehaving")
                     }
-                    offset += Int64(buffer.readableBytes)
-                }
-                if let expectedLength, offset != expectedLength {
-                    throw StorageError(.transient, "\(bucket)/\(key): the connection ended after \(offset) of \(expectedLength) bytes", isRetryable: true)
-                }
-                let digest = Self.hex(hasher.finalize())
-                if let expected, expected != digest {
-                    throw StorageError(.checksumMismatch, "\(bucket)/\(key): the downloaded bytes do not match B2's SHA-1 (got \(digest), expected \(expected))",
-                                       hint: "the transfer was corrupted; it was retried and the destination left untouched", isRetryable: true)
+                    if let expectedLength, expectedLength > size { throw BodySize.tooLong(subject, announced: size) }
+                    var hasher = Insecure.SHA1()
+                    var offset: Int64 = 0
+                    for try await buffer in response.body {
+                        let written = try file.write(buffer, at: offset, limit: size)
+                        buffer.withUnsafeReadableBytes { bytes in hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[0..<written])) }
+                        offset += Int64(written)
+                        ByteProgress.current?(Int64(written))
+                        if written < buffer.readableBytes { throw BodySize.tooLong(subject, announced: size) }
+                    }
+                    if offset != size { throw BodySize.tooShort(subject, received: offset, announced: size) }
+                    let digest = Self.hex(hasher.finalize())
+                    if let expected, expected != digest {
+                        throw StorageError(.checksumMismatch, "\(subject): the downloaded bytes do not match B2's SHA-1 (got \(digest), expected \(expected))",
+                                           hint: "the transfer was corrupted; it was retried and the destination left untouched", isRetryable: true)
+                    }
+                    return (digest, offset, response.headers.first(name: "X-Bz-File-Id") ?? fileID)
                 }
                 try Task.checkCancellation()
                 try file.commit()
-                return TransferResult(key: key, bytes: offset, checksums: ["sha1": digest],
-                                      etag: response.headers.first(name: "X-Bz-File-Id") ?? fileID)
+                return TransferResult(key: key, bytes: size, checksums: ["sha1": digest], etag: etag)
             } catch {
                 if Task.isCancelled || error is CancellationError { throw CancellationError() }
-                guard B2Retry.isRetryable(error), attempt < configuration.maxAttempts else {
+                guard RetryPolicy.isRetryable(error), attempt < retryPolicy.maxAttempts else {
                     throw describe(error, operation: "download", subject: Subject(bucket: bucket, key: key), attempts: attempt)
                 }
                 try await backoff(attempt: &attempt, retryAfter: nil, operation: "download", error: error)
@@ -434,11 +444,10 @@ final class B2RangeReader: @unchecked Sendable {
             } catch {
                 attempts += 1
                 if Task.isCancelled { throw CancellationError() }
-                guard B2Retry.isRetryable(error), attempts < storage.configuration.maxAttempts else {
+                guard RetryPolicy.isRetryable(error), attempts < storage.retryPolicy.maxAttempts else {
                     throw storage.describe(error, operation: "read", subject: B2Storage.Subject(bucket: bucket, key: key), attempts: attempts)
                 }
-                TransferMetrics.current?.recordRetry()
-                try await Task.sleep(for: .milliseconds(Int64(B2Retry.delay(afterAttempt: attempts) * 1000)))
+                try await storage.retryPolicy.pause(afterAttempt: attempts)
                 iterator = nil
                 try await open()
             }

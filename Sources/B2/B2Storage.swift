@@ -6,6 +6,7 @@ import NIOPosix
 import NIOFoundationCompat
 import NIOHTTP1
 public import Storage
+import HTTPTransport
 package import Synchronization
 
 /// The `b2` provider: Backblaze B2's native API (`b2api/v4`) over one pooled
@@ -29,7 +30,8 @@ package import Synchronization
 /// ``folderMarkerKey(for:)`` and ``createFolder(bucket:folder:)``).
 public final class B2Storage: ObjectStorage {
     public let configuration: B2Configuration
-    let client: HTTPClient
+    /// The shared HTTP layer: pooled client, timeouts, retries, redaction.
+    let transport: HTTPTransport
     let logger: Logger
     let auth: Authorizer
     /// Bucket name -> id, filled as buckets are seen.
@@ -39,8 +41,6 @@ public final class B2Storage: ObjectStorage {
     /// Large files this instance cancelled and whether the cancel went
     /// through (tests read it).
     package let cancelledLargeFiles = Mutex<[CancelRecord]>([])
-    private let isShutDown = Atomic<Bool>(false)
-
     package struct CancelRecord: Sendable {
         package var key: String
         package var fileID: String
@@ -80,30 +80,24 @@ public final class B2Storage: ObjectStorage {
         }
         self.configuration = configuration
         self.logger = Logger(label: "bucketflow.b2")
-        var http = HTTPClient.Configuration()
-        http.timeout = .init(connect: Self.timeAmount(configuration.connectTimeout), read: Self.timeAmount(configuration.readTimeout))
-        http.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
-        http.connectionPool.retryConnectionEstablishment = false
-        http.decompression = .disabled
-        http.redirectConfiguration = .disallow
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
-        self.client = client
-        self.auth = Authorizer(client: client, configuration: configuration)
+        var timeouts = HTTPTimeouts()
+        timeouts.connect = configuration.connectTimeout
+        timeouts.read = configuration.readTimeout
+        timeouts.request = configuration.requestTimeout
+        timeouts.response = configuration.responseTimeout
+        timeouts.minimumBytesPerSecond = configuration.minimumBytesPerSecond
+        let transport = try HTTPTransport(
+            scheme: scheme, timeouts: timeouts,
+            retryPolicy: RetryPolicy(maxAttempts: configuration.maxAttempts, base: configuration.retryBaseDelay, cap: configuration.retryMaxDelay),
+            secrets: [configuration.applicationKey], label: "bucketflow.b2")
+        self.transport = transport
+        self.auth = Authorizer(transport: transport, configuration: configuration)
     }
 
-    static func timeAmount(_ seconds: Double) -> TimeAmount {
-        .milliseconds(Int64(max(0.001, seconds) * 1000))
-    }
+    var retryPolicy: RetryPolicy { transport.retryPolicy }
 
     public func shutdown() async throws {
-        guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        try await client.shutdown()
-    }
-
-    deinit {
-        if !isShutDown.exchange(true, ordering: .acquiringAndReleasing) {
-            client.shutdown { _ in }
-        }
+        try await transport.shutdown()
     }
 
     /// `{downloadUrl}/file/{bucket}/{name}`: the file's "friendly URL"
@@ -131,13 +125,10 @@ public final class B2Storage: ObjectStorage {
         return out
     }
 
-    /// Removes the application key and any live token from `text`.
+    /// Removes signatures, the application key and every token B2 gave
+    /// (the transport learns each one as it arrives) from `text`.
     func scrub(_ text: String) -> String {
-        var text = text
-        for secret in [configuration.applicationKey] + auth.knownTokens() where secret.count >= 4 {
-            text = text.replacingOccurrences(of: secret, with: "[redacted]")
-        }
-        return text
+        transport.redact(text)
     }
 }
 
@@ -161,7 +152,7 @@ struct B2Session: Sendable {
 /// Authorizes the account once, and again on demand; concurrent callers
 /// share one `b2_authorize_account` call.
 final class Authorizer: Sendable {
-    let client: HTTPClient
+    let transport: HTTPTransport
     let configuration: B2Configuration
     private let state = Mutex<State>(State())
 
@@ -173,8 +164,8 @@ final class Authorizer: Sendable {
         var tokens: [String] = []
     }
 
-    init(client: HTTPClient, configuration: B2Configuration) {
-        self.client = client
+    init(transport: HTTPTransport, configuration: B2Configuration) {
+        self.transport = transport
         self.configuration = configuration
     }
 
@@ -210,6 +201,7 @@ final class Authorizer: Sendable {
                 if (state.session?.generation ?? -1) < session.generation {
                     state.session = session
                     state.tokens.append(session.token)
+                    transport.addSecrets([session.token])
                 }
                 if state.pendingGeneration == session.generation { state.pending = nil }
             }
@@ -229,8 +221,7 @@ final class Authorizer: Sendable {
         var attempt = 1
         while true {
             do {
-                TransferMetrics.current?.recordRequest()
-                let response = try await client.execute(request, timeout: .seconds(60))
+                let response = try await transport.withDeadline(bytes: 0) { [request] in try await self.transport.send(request) }
                 let body = Data(buffer: try await response.body.collect(upTo: 4 << 20))
                 if response.status.code == 200 { return try Self.parse(body, generation: generation) }
                 let failure = B2Failure.parse(status: response.status.code, body: body, headers: response.headers)
@@ -241,12 +232,12 @@ final class Authorizer: Sendable {
                 throw failure.storageError(operation: "b2_authorize_account", subject: "the account")
             } catch {
                 if Task.isCancelled || error is CancellationError { throw CancellationError() }
-                guard attempt < configuration.maxAttempts, B2Retry.isRetryable(error) else {
-                    if let error = error as? StorageError { throw error }
-                    throw StorageError(.transient, "cannot reach B2 at \(base) to authorize: \(error)", hint: "check the network and the authorization URL", isRetryable: B2Retry.isRetryable(error))
+                guard attempt < transport.retryPolicy.maxAttempts, RetryPolicy.isRetryable(error) else {
+                    if let error = error as? StorageError { throw transport.redact(error) }
+                    throw StorageError(.transient, transport.redact("cannot reach B2 at \(base) to authorize: \(TransportErrorText.describe(error))") + (attempt > 1 ? " (after \(attempt) attempts)" : ""),
+                                       hint: "check the network and the authorization URL", isRetryable: RetryPolicy.isRetryable(error))
                 }
-                TransferMetrics.current?.recordRetry()
-                try await Task.sleep(for: .milliseconds(Int64(B2Retry.delay(afterAttempt: attempt, retryAfter: nil) * 1000)))
+                try await transport.retryPolicy.pause(afterAttempt: attempt)
                 attempt += 1
             }
         }
@@ -293,33 +284,6 @@ final class Authorizer: Sendable {
     }
 }
 
-/// When to send a failed request again: exponential backoff with full
-/// jitter, or the server's Retry-After.
-enum B2Retry {
-    static func delay(afterAttempt attempt: Int, retryAfter: Double? = nil) -> Double {
-        if let retryAfter { return min(max(retryAfter, 0), 60) }
-        let ceiling = min(8, 0.1 * Double(1 << min(max(attempt - 1, 0), 20)))
-        return ceiling * Double.random(in: 0..<1)
-    }
-
-    static func isRetryable(_ error: any Error) -> Bool {
-        switch error {
-        case let error as StorageError: return error.isRetryable
-        case is CancellationError: return false
-        case let error as HTTPClientError:
-            return [.remoteConnectionClosed, .readTimeout, .connectTimeout, .deadlineExceeded, .getConnectionFromPoolTimeout,
-                    .writeTimeout, .tlsHandshakeTimeout, .requestStreamCancelled].contains(error)
-        case let error as HTTPParserError: return error == .invalidEOFState
-        case is IOError, is ChannelError, is NIOConnectionError: return true
-        default: return false
-        }
-    }
-
-    static func isTransportError(_ error: any Error) -> Bool {
-        error is HTTPClientError || error is HTTPParserError || error is IOError || error is ChannelError || error is NIOConnectionError
-    }
-}
-
 /// B2's JSON error body: `{"status": 400, "code": "...", "message": "..."}`.
 struct B2Failure: Error, Sendable {
     var status: UInt
@@ -337,7 +301,7 @@ struct B2Failure: Error, Sendable {
     /// 401 expired/bad token: authorize again (once) and resend.
     var needsReauthorization: Bool { status == 401 && (code == "expired_auth_token" || code == "bad_auth_token") }
 
-    var isRetryable: Bool { status == 408 || status == 429 || status >= 500 }
+    var isRetryable: Bool { RetryPolicy.isRetryableStatus(status) }
 
     /// The ``StorageError`` a user sees.
     func storageError(operation: String, subject: String) -> StorageError {

@@ -81,35 +81,10 @@ struct PlanCommand: AsyncParsableCommand {
 
 /// The human form of a plan: waves of steps that can run together.
 enum PlanPrinter {
-    /// Steps by depth in the graph (wave 1 needs nothing), in file order.
-    static func waves(_ workflow: Workflow) -> [[String]] {
-        var level: [String: Int] = [:]
-        // Steps are validated acyclic; iterate to a fixed order without recursion.
-        for step in workflow.steps { level[step.id] = nil }
-        var result: [[String]] = []
-        var remaining = workflow.steps
-        while !remaining.isEmpty {
-            var next: [Step] = []
-            var progressed = false
-            for step in remaining {
-                let depths = step.dependencies.map { level[$0] }
-                if depths.contains(where: { $0 == nil }) { next.append(step); continue }
-                let d = (depths.compactMap { $0 }.max() ?? -1) + 1
-                level[step.id] = d
-                while result.count <= d { result.append([]) }
-                result[d].append(step.id)
-                progressed = true
-            }
-            if !progressed { break }
-            remaining = next
-        }
-        return result
-    }
-
     static func print(_ report: RunReport, workflow: Workflow, summary: PlanSummary) {
         Console.out("Plan for \(workflow.name) (\(workflow.file)), nothing has been changed:")
         let byID = Dictionary(uniqueKeysWithValues: report.steps.map { ($0.id, $0) })
-        for (index, wave) in waves(workflow).enumerated() {
+        for (index, wave) in workflow.graph.waves.enumerated() {
             Console.out("")
             Console.out("wave \(index + 1):")
             for id in wave {

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Executor
 import Workflow
+import Storage
+import Scheduler
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,6 +21,13 @@ struct RunCommand: AsyncParsableCommand {
 
             Exit codes: 0 success, 1 a step failed, 2 invalid workflow or usage, 3 locked, \
             130 interrupted (SIGINT/SIGTERM: the report is still written, status cancelled).
+
+            --only STEP --state LOCATION --run-id ID runs one step of a run, as engines that \
+            run each step in its own pod do (see `bucketflow export argo` and docs/argo.md): the \
+            outcomes and outputs of the steps it needs are read from the state, its `if:` is \
+            evaluated as in a full run, and its own outcome is recorded atomically. It exits 1 \
+            when a needed step has no recorded outcome. `bucketflow report --state LOCATION \
+            --run-id ID FILE` assembles the run's report.
             """)
 
     @OptionGroup var workflowOptions: WorkflowOptions
@@ -35,17 +44,85 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print every object as it moves.")
     var verbose = false
 
+    @Option(help: ArgumentHelp("Run only this step, its needs' outcomes read from --state (one step per pod on Argo Workflows).", valueName: "step"))
+    var only: String?
+
+    @Option(help: ArgumentHelp("With --only: where steps record their outcomes: a directory, or NAME://bucket/prefix/ in a declared storage.", valueName: "location"))
+    var state: String?
+
+    @Option(name: .customLong("run-id"), help: ArgumentHelp("With --only: the run the step belongs to (Argo: {{workflow.name}}).", valueName: "id"))
+    var runID: String?
+
+    @Option(help: ArgumentHelp("With --only: run shard K of N of a sharded step (objects split by a stable hash of their key).", valueName: "K/N"))
+    var shard: String?
+
+    @Option(name: .customLong("started-at"), help: ArgumentHelp("With --only: the run's start time (RFC 3339), so ${{ run.date }} agrees across steps (Argo: {{workflow.creationTimestamp}}). Default: recorded in a directory --state by the run's first step.", valueName: "time"))
+    var startedAt: String?
+
     func validate() throws {
         if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
+        if only != nil {
+            guard state != nil else { throw ValidationError("--only needs --state LOCATION (where the steps of the run record their outcomes)") }
+            guard let runID else { throw ValidationError("--only needs --run-id ID (the same for every step of the run)") }
+            do { try StepStateStore.checkRunID(runID) } catch { throw ValidationError(error.description) }
+            guard !dryRun else { throw ValidationError("--only cannot be combined with --dry-run") }
+            if let startedAt, Timestamps.parse(startedAt) == nil, ISO8601DateFormatter().date(from: startedAt) == nil {
+                throw ValidationError("--started-at \(startedAt): expected an RFC 3339 time such as 2026-11-24T02:30:00Z")
+            }
+            if let shard { do { _ = try ShardAssignment(parsing: shard) } catch { throw ValidationError("--shard \(shard): \(error)") } }
+        } else {
+            for (name, value) in [("--state", state), ("--run-id", runID), ("--shard", shard), ("--started-at", startedAt)] where value != nil {
+                throw ValidationError("\(name) is only for single-step runs: add --only STEP")
+            }
+        }
+    }
+
+    /// `--only STEP --state LOCATION --run-id ID`: one step of a run.
+    func runOnly(_ step: String, workflow: Workflow) async throws {
+        var options = try workflowOptions.runOptions(for: workflow, dryRun: false)
+        let store: StepStateStore
+        do { store = try StepStateStore(location: state!, workflow: workflow) } catch {
+            Console.error("bucketflow: \(error)")
+            throw ExitCodes.invalid
+        }
+        guard workflow.step(step) != nil else {
+            Console.error("bucketflow: --only \(step): the workflow has no step \"\(step)\"" + (Suggestions.closest(to: step, in: workflow.steps.map(\.id)).map { " (did you mean \"\($0)\"?)" } ?? ""))
+            throw ExitCodes.invalid
+        }
+        options.runID = runID!
+        options.startedAt = startedAt.flatMap { Timestamps.parse($0) ?? ISO8601DateFormatter().date(from: $0) }
+            ?? RunSession.sharedStart(store: store, runID: runID!)
+        if let shard {
+            let assignment = try ShardAssignment(parsing: shard)
+            guard let kind = workflow.step(step)?.action, [.upload, .download, .copy, .delete].contains(kind) else {
+                Console.error("bucketflow: --shard: only upload, download, copy and delete steps can be sharded; \(step) is not one")
+                throw ExitCodes.invalid
+            }
+            options.shard = (step, assignment)
+        }
+        let session = RunSession(workflow: workflow, options: options, events: ConsoleReporter(format: workflowOptions.logFormat, verbose: verbose, progress: workflowOptions.progress),
+                                 reportPath: nil, keep: nil)
+        let result = await Interruptible.run { cancellation in await session.runOnly(step: step, store: store, cancellation: cancellation) }
+        if let message = result.message { Console.error("bucketflow: \(message)") }
+        if let report = result.report, let outcome = report.steps.first(where: { $0.id == step }) {
+            let line = "Step \(step)\(shard.map { " (shard \($0))" } ?? "") \(outcome.status.rawValue): \(plural(outcome.objects, "object")) transferred (\(ByteCount.format(outcome.bytes))). Recorded in \(state!) for run \(runID!)."
+            if workflowOptions.logFormat == .json {
+                Console.out(JSONValue.object(["event": "step-recorded", "step": .string(step), "status": .string(outcome.status.rawValue), "runId": .string(runID!), "exitCode": .number(Double(result.exitStatus.rawValue))]).encoded())
+            } else {
+                Console.out(line)
+            }
+        }
+        throw ExitCode(result.exitStatus.rawValue)
     }
 
     func run() async throws {
         let workflow = try workflowOptions.loadWorkflow()
+        if let only { try await runOnly(only, workflow: workflow) }
         let options = try workflowOptions.runOptions(for: workflow, dryRun: dryRun)
         if dryRun {
             throw try await PlanCommand.plan(workflow: workflow, options: options, json: false, reportPath: report, detailedExitCode: false, logFormat: workflowOptions.logFormat)
         }
-        let session = RunSession(workflow: workflow, options: options, events: ConsoleReporter(format: workflowOptions.logFormat, verbose: verbose),
+        let session = RunSession(workflow: workflow, options: options, events: ConsoleReporter(format: workflowOptions.logFormat, verbose: verbose, progress: workflowOptions.progress),
                                  reportPath: report.map { URL(fileURLWithPath: $0) }, keep: keep)
         do { try session.preflight() } catch {
             Console.error("bucketflow: \(error)")

@@ -91,14 +91,14 @@ private struct ForegroundScheduler {
         let running = Mutex<Task<Void, Never>?>(nil)
         let stopping = Mutex(false)
         let signals = SignalHandler { signal in
-            Console.out("\(Timestamps.rfc3339(Date())) stopping: signal \(signal); waiting for running workflows")
+            Console.out("\(ISO8601Offset.string(Date(), in: TimeZone.current)) stopping: signal \(signal); waiting for running workflows")
             stopping.withLock { $0 = true }
             running.withLock { $0?.cancel() }
             children.forward(signal)
         }
         let task = Task {
             for entry in entries {
-                Console.out("\(Timestamps.rfc3339(Date())) scheduling \(entry.workflow) (\(entry.file)): \"\(entry.spec.cron)\" in \(entry.spec.timeZone), next \(entry.expression.nextFireDate(after: Date(), in: entry.zone).map { ISO8601Offset.string($0, in: entry.zone) } ?? "never")")
+                Console.out("\(ISO8601Offset.string(Date(), in: entry.zone)) scheduling \(entry.workflow) (\(entry.file)): \"\(entry.spec.cron)\" in \(entry.spec.timeZone), next \(entry.expression.nextFireDate(after: Date(), in: entry.zone).map { ISO8601Offset.string($0, in: entry.zone) } ?? "never")")
             }
             await withTaskGroup(of: Void.self) { group in
                 for entry in entries {

@@ -73,16 +73,66 @@ public struct Executor: Sendable {
     /// Runs the workflow to the end (or until cancelled) and returns its report.
     public func run(cancellation: RunCancellation = RunCancellation()) async -> RunReport {
         await withTaskCancellationHandler {
-            await drive(cancellation)
+            await drive(cancellation, replay: nil)
         } onCancel: {
             cancellation.cancel()
         }
     }
 
-    private func drive(_ cancellation: RunCancellation) async -> RunReport {
+    /// Runs one step (`--only`), as a full run would at that point: the
+    /// outcomes and outputs of the steps it needs (transitively) are
+    /// replayed from `recorded`, its `if:` is evaluated against them, and it
+    /// gets one attempt (the engine that runs it, e.g. Argo, retries).
+    /// `load-credentials` steps it needs run again (their values are never
+    /// recorded).
+    ///
+    /// - Throws: ``StepStateError`` when a needed step has no recorded outcome.
+    public func runOnly(_ target: String, recorded: [String: RunReport.StepReport], cancellation: RunCancellation = RunCancellation()) async throws(StepStateError) -> RunReport {
+        guard let step = workflow.step(target) else {
+            throw StepStateError("the workflow has no step \"\(target)\"" + (Suggestions.closest(to: target, in: workflow.steps.map(\.id)).map { " (did you mean \"\($0)\"?)" } ?? ""))
+        }
+        var ancestors: Set<String> = []
+        var stack = step.dependencies
+        while let next = stack.popLast() {
+            guard ancestors.insert(next).inserted else { continue }
+            stack += workflow.step(next)?.dependencies ?? []
+        }
+        let missing = ancestors.filter { recorded[$0] == nil }.sorted()
+        guard missing.isEmpty else {
+            throw StepStateError("step \"\(target)\" needs \(missing.map { "\"\($0)\"" }.joined(separator: ", ")), which \(missing.count == 1 ? "has" : "have") no recorded outcome in this run's state; run \(missing.count == 1 ? "it" : "them") first (bucketflow run FILE --only STEP with the same --state and --run-id)")
+        }
+        let rerun = Set(ancestors.filter { workflow.step($0)?.action == .loadCredentials && recorded[$0]?.status == .succeeded })
+        let replay = Replay(target: target, steps: ancestors.union([target]), recorded: recorded.filter { ancestors.contains($0.key) && !rerun.contains($0.key) })
+        return await withTaskCancellationHandler {
+            await drive(cancellation, replay: replay)
+        } onCancel: {
+            cancellation.cancel()
+        }
+    }
+
+    /// `--only`: which steps take part and which outcomes are replayed.
+    struct Replay: Sendable {
+        var target: String
+        var steps: Set<String>
+        var recorded: [String: RunReport.StepReport]
+
+        /// The outcome a replayed step reports when the scheduler starts it.
+        func outcome(_ id: String) -> AttemptOutcome? {
+            guard let record = recorded[id] else { return nil }
+            let result = StepResult(outputs: record.outputs, plan: [], summary: "recorded outcome")
+            switch record.status {
+            case .succeeded, .planned: return .succeeded(result)
+            case .failed: return .failed(StepError(code: record.error?.code ?? .internalError, message: record.error?.message ?? "failed in its own run"), result)
+            default: return .cancelled
+            }
+        }
+    }
+
+    private func drive(_ cancellation: RunCancellation, replay: Replay?) async -> RunReport {
         // Every console event passes the redaction layer, which learns each
         // secret as soon as a load-credentials step has read it.
         let events = RedactingEventSink(self.events)
+        if !options.dryRun { RunProgress.shared.reset() }
         events.emit(.runStarted(workflow: workflow.name, runID: options.runID, dryRun: options.dryRun, steps: workflow.steps.count))
         var model = RunModel(workflow: workflow)
         var base = EvaluationContext(env: options.environment, run: Self.runFields(options: options, workflow: workflow))
@@ -97,10 +147,16 @@ public struct Executor: Sendable {
         }
 
         let state = RunState(workflow: workflow, options: options, events: events, makeStorage: makeStorage)
-        let machineSteps = workflow.steps.map { step in
-            SchedulerStateMachine.Step(
-                id: step.id, needs: step.dependencies, condition: Self.schedulerCondition(step),
-                retry: RetryPolicy(attempts: options.dryRun ? 1 : step.retry.attempts, backoff: step.retry.backoff, maxBackoff: step.retry.maxBackoff),
+        let selected = replay.map { replay in workflow.steps.filter { replay.steps.contains($0.id) } } ?? workflow.steps
+        let machineSteps = selected.map { step in
+            var condition = Self.schedulerCondition(step)
+            if let record = replay?.recorded[step.id] {
+                // Replayed: skipped steps are skipped again (through the condition), the others start and end as recorded.
+                condition = record.status == .skipped ? .expression : .always
+            }
+            return SchedulerStateMachine.Step(
+                id: step.id, needs: step.dependencies, condition: condition,
+                retry: RetryPolicy(attempts: options.dryRun || replay != nil ? 1 : step.retry.attempts, backoff: step.retry.backoff, maxBackoff: step.retry.maxBackoff),
                 continueOnError: step.continueOnError,
                 runsAfterCancel: step.condition.map { $0.expression.calls.contains { $0.name == "cancelled" } } ?? false)
         }
@@ -123,6 +179,11 @@ public struct Executor: Sendable {
                     switch action {
                     case .startStep(let id, let attempt):
                         guard let step = workflow.step(id) else { continue }
+                        if let outcome = replay?.outcome(id) {
+                            _ = model.startAttempt(id, attempt: attempt)
+                            group.addTask { .finished(step: id, outcome: outcome) }
+                            continue
+                        }
                         let journal = model.startAttempt(id, attempt: attempt)
                         if !options.dryRun { events.emit(.stepStarted(step: id, action: step.action.rawValue, attempt: attempt)) }
                         var evaluation = model.evaluationContext(base)
@@ -148,6 +209,10 @@ public struct Executor: Sendable {
                         model.skip(id, reason: reason)
                         events.emit(.stepSkipped(step: id, reason: reason))
                     case .evaluateCondition(let id, let success, let failure):
+                        if let record = replay?.recorded[id] {
+                            pending += machine.conditionEvaluated(id, result: false, reason: record.skipReason ?? "skipped in its own run")
+                            continue
+                        }
                         guard let condition = workflow.step(id)?.condition else { continue }
                         var context = model.evaluationContext(base)
                         context.success = success
@@ -190,6 +255,8 @@ public struct Executor: Sendable {
                         let record = model.records[id]!
                         if options.dryRun {
                             events.emit(.stepPlanned(step: id, action: step.action.rawValue, lines: result.plan))
+                        } else if replay?.recorded[id] != nil {
+                            // A need's recorded outcome (--only): nothing ran here.
                         } else {
                             let counts = record.journal.counts
                             events.emit(.stepSucceeded(step: id, action: step.action.rawValue, seconds: record.duration, bytes: counts.bytes, objects: counts.transferred, summary: result.summary))

@@ -1,5 +1,6 @@
 public import Foundation
 public import Storage
+public import Workflow
 
 /// How a run is carried out; everything the command line decides.
 public struct RunOptions: Sendable {
@@ -24,6 +25,9 @@ public struct RunOptions: Sendable {
     /// The providers storages are made by; nil: ``StorageRegistry/standard``
     /// (the CLI installs the built-in list).
     public var storageRegistry: StorageRegistry?
+    /// `--only STEP --shard K/N`: the step handles only the objects whose
+    /// key falls in shard K of N (``ShardAssignment``).
+    public var shard: (step: String, assignment: ShardAssignment)?
     /// Random numbers in 0..<1 for retry jitter (injected so tests are exact).
     public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
 

@@ -37,6 +37,7 @@ public struct RunReport: Sendable, Codable, Hashable {
     public struct StepReport: Sendable, Codable, Hashable {
         public var id: String
         public var action: String
+        public typealias Status = StepStatus
         public var status: StepStatus
         public var needs: [String]
         public var attempts: Int

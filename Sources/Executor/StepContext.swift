@@ -163,6 +163,12 @@ struct PlanUnknown: Error, Sendable {
 }
 
 extension StepContext {
+    /// Whether this step handles `key` (always, unless it runs as one shard).
+    func owns(_ key: String) -> Bool {
+        guard let shard = options.shard, shard.step == step.id else { return true }
+        return shard.assignment.owns(key)
+    }
+
     /// Records one object's outcome in the step's journal.
     func record(_ operation: ObjectOperation, _ outcome: ObjectOutcome, source: String? = nil, target: String? = nil, bytes: Int64 = 0, checksums: [String: String]? = nil, error: StepError? = nil) {
         journal.record(ObjectRecord(operation: operation, outcome: outcome, source: source, target: target, bytes: bytes, checksums: checksums, error: error.map(ErrorInfo.init)))

@@ -1,3 +1,4 @@
+import Workflow
 /// A step ran longer than its `timeout:`.
 struct TimeoutError: Error, Sendable {
     var seconds: Double
@@ -5,11 +6,13 @@ struct TimeoutError: Error, Sendable {
 
 /// Runs `body`, cancelling it and throwing ``TimeoutError`` after `seconds`.
 func withTimeout<T: Sendable>(_ seconds: Double?, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    guard let seconds else { return try await body() }
+    // A limit that no Duration can hold (validation caps literal timeouts)
+    // is no limit, never a trap.
+    guard let seconds, let limit = Units.duration(seconds: seconds) else { return try await body() }
     return try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await body() }
         group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
+            try await Task.sleep(for: limit)
             throw TimeoutError(seconds: seconds)
         }
         defer { group.cancelAll() }

@@ -11,8 +11,12 @@ public enum Timestamps {
 
     /// `2026-11-24T02:30:00.123Z`
     public static func rfc3339(_ date: Date) -> String {
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .nanosecond], from: date)
-        let millis = min(999, (c.nanosecond ?? 0) / 1_000_000)
+        // Whole milliseconds first (to the nearest: a time parsed from this
+        // format must format back to the same text), then the calendar.
+        let totalMillis = (date.timeIntervalSince1970 * 1000).rounded()
+        let seconds = (totalMillis / 1000).rounded(.down)
+        let millis = Int(totalMillis - seconds * 1000)
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: seconds))
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!, millis)
     }
 

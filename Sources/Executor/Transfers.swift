@@ -1,6 +1,7 @@
 import Foundation
 import Storage
 import Synchronization
+import Workflow
 
 /// Runs one closure per object with at most `limit` in flight, each also
 /// holding a slot of the run's shared transfer budget, and records every
@@ -48,7 +49,11 @@ enum Transfers {
                 next += 1
                 group.addTask {
                     let name = ref(item)
+                    let step = context.step.id
                     let started = Mutex<Date?>(nil)
+                    // Bytes this object has streamed so far, for live progress.
+                    let streamed = Mutex<Int64>(0)
+                    defer { if !context.dryRun { RunProgress.shared.settled(step: step, bytes: streamed.withLock { $0 }) } }
                     func times() -> (String?, String?) {
                         (started.withLock { $0 }.map(Timestamps.rfc3339), Timestamps.rfc3339(Date()))
                     }
@@ -56,7 +61,12 @@ enum Transfers {
                         try Task.checkCancellation()
                         let output = try await context.withTransferSlot {
                             started.withLock { $0 = Date() }
-                            return try await body(item)
+                            return try await ByteProgress.$current.withValue({ bytes in
+                                streamed.withLock { $0 += bytes }
+                                RunProgress.shared.moved(step: step, bytes: bytes)
+                            }) {
+                                try await body(item)
+                            }
                         }
                         let (from, to) = times()
                         switch output {

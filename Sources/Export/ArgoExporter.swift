@@ -208,6 +208,8 @@ public enum ArgoExporter {
         }
         var args: [YAMLValue] = [
             "run", parts.workflowPath, "--only", step.id, "--state", parts.options.state, "--run-id", "{{workflow.name}}",
+            // One start time for every pod of the run, so ${{ run.date }} agrees across steps.
+            "--started-at", "{{workflow.creationTimestamp}}",
         ].map { .string($0) }
         if sharded { args += [.string("--shard"), .string("{{inputs.parameters.shard}}")] }
         var container: [(String, YAMLValue)] = [

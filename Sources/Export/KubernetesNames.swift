@@ -1,3 +1,4 @@
+import Workflow
 /// Names that Kubernetes and Argo accept, derived from workflow names and
 /// step ids.
 public enum KubernetesNames {

@@ -1,5 +1,6 @@
 public import Foundation
 public import Storage
+public import HTTPTransport
 
 /// How to reach one S3-compatible service, and how hard to push it.
 public struct S3Configuration: Sendable {
@@ -37,8 +38,13 @@ public struct S3Configuration: Sendable {
     /// Each in-flight upload part is held in memory (read once, hashed once,
     /// sent), so peak memory per large upload is about `partConcurrency × partSize`.
     public var partConcurrency = 4
-    /// Attempts per request, counting the first.
-    public var maxAttempts = 5
+    /// Attempts per request, counting the first (like rclone and s5cmd).
+    public var maxAttempts = RetryPolicy.defaultMaxAttempts
+    /// Seconds: the first retry delay's upper bound (full jitter below it,
+    /// doubling per attempt).
+    public var retryBaseDelay: Double = 0.1
+    /// Seconds: no retry delay is longer.
+    public var retryMaxDelay: Double = 20
     /// Keep connections open between requests (HTTP keep-alive). Turn it
     /// off for servers that mishandle a connection after an early error
     /// answer (moto's development server has been seen to).
@@ -52,6 +58,26 @@ public struct S3Configuration: Sendable {
     public var connectTimeout: Double = 10
     /// Seconds a connection may stay silent while a response is read.
     public var readTimeout: Double = 60
+    /// The whole-response deadline: seconds one request may take from
+    /// sending to its last response byte, plus one second per
+    /// `minimumBytesPerSecond` bytes it moves (a trickling server never
+    /// trips `readTimeout`, but trips this).
+    public var responseTimeout: Double = 600
+    public var minimumBytesPerSecond: Double = 64 * 1024
+    /// Keys and pages one listing may return before it stops with an
+    /// error (a server listing forever cannot exhaust memory).
+    public var listingLimits = ListingLimits()
+    /// ``listingLimits``' key cap, for the `max-list-keys` setting
+    /// (callers need not import HTTPTransport).
+    public var maxListKeys: Int {
+        get { listingLimits.maxKeys }
+        set { listingLimits.maxKeys = max(1, newValue) }
+    }
+    /// ``listingLimits``' page cap, for the `max-list-pages` setting.
+    public var maxListPages: Int {
+        get { listingLimits.maxPages }
+        set { listingLimits.maxPages = max(1, newValue) }
+    }
 
     /// Copies of objects above this size use UploadPartCopy (S3's
     /// CopyObject stops at 5 GiB); lowered only by tests.

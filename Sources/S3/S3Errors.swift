@@ -20,6 +20,14 @@ struct S3ErrorResponse: Sendable, Equatable {
 /// key; no message ever carries a credential (the error documents' own
 /// `StringToSign` and `CanonicalRequest` fields are never copied).
 enum S3Errors {
+    /// S3 error codes that mean "busy or broken right now, try again".
+    static let retryableCodes: Set<String> = [
+        "SlowDown", "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled", "RequestThrottledException",
+        "TooManyRequests", "TooManyRequestsException", "RequestLimitExceeded", "BandwidthLimitExceeded", "ProvisionedThroughputExceededException",
+        "RequestTimeout", "RequestTimeoutException", "InternalError", "ServiceUnavailable", "InternalFailure", "OperationAborted",
+        "BadDigest", "IncompleteBody",
+    ]
+
     static func map(code: String, status: UInt, message: String?, bucket: String?, key: String?, region: String, headers: HTTPHeaders) -> StorageError {
         let subject = S3Storage.subject(bucket, key)
         let detail = message.flatMap { $0.isEmpty ? nil : ": \(Self.clip($0))" } ?? ""
@@ -70,7 +78,7 @@ enum S3Errors {
         case "NotImplemented":
             return StorageError(.notSupported, "this S3 service does not implement the request for \(subject) (NotImplemented)\(detail)")
         default:
-            if S3RetryPolicy.retryableCodes.contains(code) || status >= 500 || status == 429 {
+            if Self.retryableCodes.contains(code) || status >= 500 || status == 429 {
                 return StorageError(.transient, "the service is busy or failing for \(subject) (\(code), HTTP \(status))\(detail)",
                                     hint: "retried with backoff; lower the concurrency if it persists", isRetryable: true)
             }

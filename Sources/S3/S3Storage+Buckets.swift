@@ -5,6 +5,8 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 public import Storage
+import HTTPTransport
+import NIOPosix
 import Synchronization
 
 extension S3Storage {
@@ -36,12 +38,49 @@ extension S3Storage {
         if configuration.region != "us-east-1" && !configuration.region.isEmpty && configuration.region != "auto" {
             call.body = .xml("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(xmlEscape(configuration.region))</LocationConstraint></CreateBucketConfiguration>")
         }
-        _ = try await performCollecting(call)
+        // A retry after an answer was lost finds the bucket made by the
+        // attempt whose answer was cut off: that is success.
+        try await performAnswerMayBeLost(call, accept: [200]) { $0.code == .bucketAlreadyExists }
         knownBuckets.withLock { _ = $0.insert(bucket) }
     }
 
     public func deleteBucket(_ bucket: String) async throws {
-        _ = try await performCollecting(Call(method: .DELETE, bucket: bucket, operation: "DeleteBucket"), accept: [200, 204])
+        // A retry after an answer was lost finds the bucket gone: success.
+        try await performAnswerMayBeLost(Call(method: .DELETE, bucket: bucket, operation: "DeleteBucket"), accept: [200, 204]) { $0.code == .noSuchBucket }
         knownBuckets.withLock { _ = $0.remove(bucket) }
+    }
+
+    /// Sends a call that is not idempotent on the wire (create, delete) with
+    /// retries. When an attempt reached the server but its answer was lost
+    /// (the connection broke after sending) and a later attempt fails with
+    /// an error `done` recognizes (the bucket already exists / no longer
+    /// exists), the lost attempt did the work and the call succeeds.
+    func performAnswerMayBeLost(_ call: Call, accept: Set<UInt>, done: @escaping @Sendable (StorageError) -> Bool) async throws {
+        let lost = Atomic<Bool>(false)
+        do {
+            _ = try await withRetries(call) {
+                do {
+                    return try await self.transport.withDeadline(bytes: call.bodyBytes) {
+                        let response = try await self.sendOnce(call)
+                        guard accept.contains(response.status.code) else { throw await self.error(from: response, call: call) }
+                        _ = try await response.body.collect(upTo: 1 << 20)
+                        return true
+                    }
+                } catch {
+                    if RetryPolicy.isTransportError(error) && !Self.neverSent(error) { lost.store(true, ordering: .relaxed) }
+                    throw error
+                }
+            }
+        } catch let error as StorageError where lost.load(ordering: .relaxed) && done(error) {
+            logger.debug("\(call.operation) on \(Self.subject(call.bucket, call.key)): an earlier attempt's answer was lost and did the work")
+        }
+    }
+
+    /// Transport errors that mean the request never reached the server.
+    static func neverSent(_ error: any Error) -> Bool {
+        if error is NIOConnectionError { return true }
+        if let io = error as? IOError, io.errnoCode == ECONNREFUSED { return true }
+        if let client = error as? HTTPClientError, client == .connectTimeout { return true }
+        return false
     }
 }

@@ -6,6 +6,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 public import Storage
+import HTTPTransport
 import Synchronization
 
 extension S3Storage {
@@ -15,7 +16,10 @@ extension S3Storage {
     }
 
     /// Downloads an object whose size and ETag are known (from a listing or
-    /// a HEAD): one GET up to `multipartThreshold`, else concurrent ranged
+    /// a HEAD). The announced size is a hard limit: a body longer than it
+    /// is cut there and fails (the disk never fills with a hostile
+    /// server's bytes), a shorter one fails even without Content-Length.
+    /// One GET up to `multipartThreshold`, else concurrent ranged
     /// GETs written at their offsets. Bytes land in a `.bucketflow-tmp-*`
     /// file beside `destination`, renamed over it only once complete and
     /// verified: against the ETag when it is a plain MD5, else a full-object
@@ -24,7 +28,7 @@ extension S3Storage {
     /// carries `If-Match` with the known ETag, so all bytes come from one
     /// version of the object.
     public func download(bucket: String, key: String, to destination: URL, known info: ObjectInfo) async throws -> TransferResult {
-        let file = try TemporaryDownload(destination: destination)
+        let file = try DownloadFile(destination: destination)
         defer { file.discard() }
         var result: TransferResult?
         if info.size > configuration.multipartThreshold {
@@ -68,9 +72,10 @@ extension S3Storage {
 
     /// One GET streamed to the file while one digest runs over it; a retry
     /// empties the file and starts again.
-    private func singleDownload(bucket: String, key: String, info: ObjectInfo, into file: TemporaryDownload) async throws -> TransferResult {
-        var call = Call(method: .GET, bucket: bucket, key: key, headers: [("x-amz-checksum-mode", "ENABLED")], operation: "GetObject")
+    private func singleDownload(bucket: String, key: String, info: ObjectInfo, into file: DownloadFile) async throws -> TransferResult {
+        var call = Call(method: .GET, bucket: bucket, key: key, headers: [("x-amz-checksum-mode", "ENABLED")], operation: "GetObject", responseBytes: info.size)
         if let etag = info.etag, !etag.isEmpty { call.headers.append(("If-Match", "\"\(etag)\"")) }
+        let subject = "\(bucket)/\(key)"
         return try await perform(call) { response in
             try file.truncate()
             let etag = try Self.checkVersion(response.headers, known: info, bucket: bucket, key: key)
@@ -80,16 +85,22 @@ extension S3Storage {
             let checksum = expectedMD5 == nil ? ContentHasher.fullObjectChecksum(in: response.headers) : nil
             var hasher = ContentHasher(checksum?.0 ?? .md5)
             let expectedLength = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
+            if let expectedLength, expectedLength > info.size {
+                throw BodySize.tooLong(subject, announced: info.size)
+            }
             var offset: Int64 = 0
             for try await buffer in response.body {
-                try buffer.withUnsafeReadableBytes { bytes throws(StorageError) in
-                    hasher.update(bytes)
-                    try FileIO.write(file.fd, bytes, at: offset, path: file.path)
-                }
-                offset += Int64(buffer.readableBytes)
+                let written = try file.write(buffer, at: offset, limit: info.size)
+                buffer.withUnsafeReadableBytes { bytes in hasher.update(UnsafeRawBufferPointer(rebasing: bytes[0..<written])) }
+                offset += Int64(written)
+                ByteProgress.current?(Int64(written))
+                if written < buffer.readableBytes { throw BodySize.tooLong(subject, announced: info.size) }
             }
             if let expectedLength, offset != expectedLength {
                 throw StorageError(.transient, "\(bucket)/\(key): the connection ended after \(offset) of \(expectedLength) bytes", isRetryable: true)
+            }
+            if offset != info.size {
+                throw BodySize.tooShort(subject, received: offset, announced: info.size)
             }
             let digest = hasher.finalizeHex()
             if let want = expectedMD5 ?? checksum?.1, want != digest {
@@ -105,7 +116,7 @@ extension S3Storage {
     /// with as many parts as our ranges (an object this tool uploaded with
     /// the same part size), each range's MD5 is computed while it streams
     /// and the ETag is checked exactly.
-    private func rangedDownload(bucket: String, key: String, info: ObjectInfo, into file: TemporaryDownload) async throws -> TransferResult {
+    private func rangedDownload(bucket: String, key: String, info: ObjectInfo, into file: DownloadFile) async throws -> TransferResult {
         try file.truncate(to: info.size)
         let partSize = partSize(for: info.size)
         let count = Int((info.size + partSize - 1) / partSize)
@@ -114,7 +125,7 @@ extension S3Storage {
         let digests = try await concurrently(count: count, limit: configuration.partConcurrency) { index -> [UInt8] in
             let start = Int64(index) * partSize
             let end = min(start + partSize, info.size)
-            var call = Call(method: .GET, bucket: bucket, key: key, headers: [("Range", "bytes=\(start)-\(end - 1)")], operation: "GetObject")
+            var call = Call(method: .GET, bucket: bucket, key: key, headers: [("Range", "bytes=\(start)-\(end - 1)")], operation: "GetObject", responseBytes: end - start)
             if let etag = info.etag, !etag.isEmpty { call.headers.append(("If-Match", "\"\(etag)\"")) }
             return try await self.perform(call, accept: [200, 206]) { response in
                 try Self.checkRange(response, start: start, end: end, bucket: bucket, key: key)
@@ -122,14 +133,14 @@ extension S3Storage {
                 var md5 = hashParts ? Insecure.MD5() : nil
                 var offset = start
                 for try await buffer in response.body {
-                    guard offset + Int64(buffer.readableBytes) <= end else {
-                        throw StorageError(.other, "\(bucket)/\(key): the service sent more than the range asked for", hint: "the object changed during the download; retry")
+                    let written = try file.write(buffer, at: offset, limit: end)
+                    buffer.withUnsafeReadableBytes { bytes in md5?.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[0..<written])) }
+                    offset += Int64(written)
+                    ByteProgress.current?(Int64(written))
+                    guard written == buffer.readableBytes else {
+                        throw StorageError(.checksumMismatch, "\(bucket)/\(key): the service sent more than the range \(start)-\(end - 1) asked for; stopped writing at its end",
+                                           hint: "the object changed during the download or the server is misbehaving")
                     }
-                    try buffer.withUnsafeReadableBytes { bytes throws(StorageError) in
-                        md5?.update(bufferPointer: bytes)
-                        try FileIO.write(file.fd, bytes, at: offset, path: file.path)
-                    }
-                    offset += Int64(buffer.readableBytes)
                 }
                 guard offset == end else {
                     throw StorageError(.transient, "\(bucket)/\(key): range \(start)-\(end - 1) ended after \(offset - start) bytes", isRetryable: true)

@@ -6,6 +6,7 @@ import NIOFoundationCompat
 import NIOHTTP1
 import SigV4
 public import Storage
+import HTTPTransport
 import Synchronization
 
 extension S3Storage {
@@ -177,11 +178,10 @@ final class RangeReader: @unchecked Sendable {
             } catch {
                 attempts += 1
                 if Task.isCancelled { throw CancellationError() }
-                guard S3RetryPolicy.isRetryable(error), attempts < storage.retryPolicy.maxAttempts else {
-                    throw storage.describe(error, call: S3Storage.Call(method: .GET, bucket: bucket, key: key, operation: "GetObject"), attempts: attempts)
+                guard RetryPolicy.isRetryable(error), attempts < storage.retryPolicy.maxAttempts else {
+                    throw storage.transport.redact(storage.describe(error, call: S3Storage.Call(method: .GET, bucket: bucket, key: key, operation: "GetObject"), attempts: attempts))
                 }
-                TransferMetrics.current?.recordRetry()
-                try await Task.sleep(for: .milliseconds(Int64(storage.retryPolicy.delay(afterAttempt: attempts) * 1000)))
+                try await storage.retryPolicy.pause(afterAttempt: attempts)
                 iterator = nil
                 try await open()
             }

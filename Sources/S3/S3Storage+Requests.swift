@@ -7,6 +7,7 @@ import NIOFoundationCompat
 import NIOHTTP1
 import SigV4
 import Storage
+import HTTPTransport
 import Synchronization
 
 extension S3Storage {
@@ -33,6 +34,17 @@ extension S3Storage {
         var body: Body = .none
         /// The operation's name in messages (ListObjectsV2, PutObject, ...).
         var operation: String
+        /// Bytes of body expected to move (either way), for the
+        /// whole-response deadline; request bodies count themselves.
+        var responseBytes: Int64 = 0
+
+        var bodyBytes: Int64 {
+            switch body {
+            case .none: return 0
+            case .bytes(let buffer, _): return Int64(buffer.readableBytes)
+            case .file(_, _, let length, _): return length
+            }
+        }
     }
 
     /// Signs and sends `call` once.
@@ -64,20 +76,22 @@ extension S3Storage {
         case .file(let file, let offset, let count, _):
             request.body = .stream(FileChunks(file: file, offset: offset, length: count), length: .known(count))
         }
-        TransferMetrics.current?.recordRequest()
-        return try await client.execute(request, timeout: Self.timeAmount(configuration.requestTimeout), logger: logger)
+        return try await transport.send(request)
     }
 
     /// Sends `call` with retries. A response whose status is in `accept` is
     /// handed to `handle` (which consumes its body); any other status is
     /// mapped to a ``StorageError``. An error `handle` throws is retried
     /// like a failed request when it is retryable, so a body cut off halfway
-    /// starts over from scratch.
+    /// starts over from scratch. Each attempt, body included, runs under the
+    /// whole-response deadline.
     func perform<T: Sendable>(_ call: Call, accept: Set<UInt> = [200], _ handle: @Sendable (HTTPClientResponse) async throws -> T) async throws -> T {
         try await withRetries(call) {
-            let response = try await self.sendOnce(call)
-            guard accept.contains(response.status.code) else { throw await self.error(from: response, call: call) }
-            return try await handle(response)
+            try await self.transport.withDeadline(bytes: call.bodyBytes + call.responseBytes) {
+                let response = try await self.sendOnce(call)
+                guard accept.contains(response.status.code) else { throw await self.error(from: response, call: call) }
+                return try await handle(response)
+            }
         }
     }
 
@@ -89,24 +103,12 @@ extension S3Storage {
         }
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or runs out of attempts.
+    /// Runs `attempt` until it succeeds, fails for good, or runs out of
+    /// attempts (the shared ``HTTPTransport`` policy); the final error is
+    /// described and redacted.
     func withRetries<T: Sendable>(_ call: Call, _ attempt: @Sendable () async throws -> T) async throws -> T {
-        var number = 1
-        while true {
-            do {
-                return try await attempt()
-            } catch {
-                if Task.isCancelled || error is CancellationError { throw CancellationError() }
-                guard number < retryPolicy.maxAttempts, S3RetryPolicy.isRetryable(error) else {
-                    throw describe(error, call: call, attempts: number)
-                }
-                TransferMetrics.current?.recordRetry()
-                let delay = retryPolicy.delay(afterAttempt: number)
-                logger.debug("retrying \(call.operation) after \(error)", metadata: ["attempt": "\(number)", "delay": "\(delay)"])
-                try await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
-                number += 1
-            }
-        }
+        try await transport.retrying(operation: call.operation, { _ in try await attempt() },
+                                     describe: { error, attempts in self.describe(error, call: call, attempts: attempts) })
     }
 
     /// Turns transport errors into ``StorageError``s a user can act on;
@@ -118,12 +120,9 @@ extension S3Storage {
             if error.isRetryable { error.message += after }
             return error
         }
-        guard S3RetryPolicy.isTransportError(error) else { return error }
-        let retryable = S3RetryPolicy.isRetryable(error)
-        return StorageError(retryable ? .transient : .other,
-                            "\(call.operation) on \(Self.subject(call.bucket, call.key)) failed talking to \(scheme)://\(endpointHost): \(TransportErrorText.describe(error))\(after)",
-                            hint: scheme == "https" ? "check the endpoint URL and the network (and AWS_CA_BUNDLE for a certificate error)" : "check the endpoint URL and that the server is running",
-                            isRetryable: retryable)
+        guard RetryPolicy.isTransportError(error) else { return error }
+        return transport.transportError(error, operation: call.operation, subject: Self.subject(call.bucket, call.key), peer: "\(scheme)://\(endpointHost)", attempts: attempts,
+                                        hint: scheme == "https" ? "check the endpoint URL and the network (and AWS_CA_BUNDLE for a certificate error)" : "check the endpoint URL and that the server is running")
     }
 
     /// Maps an error response (S3 error XML, or a bare status for HEAD) to a ``StorageError``.
@@ -132,7 +131,9 @@ extension S3Storage {
         let parsed = S3ErrorResponse.parse(body)
         return S3Errors.map(
             code: parsed?.code ?? S3Errors.code(forStatus: response.status.code, method: call.method, hasKey: call.key != nil),
-            status: response.status.code, message: parsed?.message,
+            // Redacted before it is clipped: a secret cut in half would
+            // no longer match.
+            status: response.status.code, message: parsed?.message.map { transport.redact($0) },
             bucket: call.bucket ?? parsed?.bucket, key: call.key ?? parsed?.key,
             region: configuration.region, headers: response.headers)
     }

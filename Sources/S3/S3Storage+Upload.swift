@@ -7,6 +7,7 @@ import NIOFoundationCompat
 import NIOHTTP1
 import SigV4
 public import Storage
+import HTTPTransport
 import Synchronization
 
 extension S3Storage {
@@ -99,7 +100,21 @@ extension S3Storage {
                 }
                 return (etag, md5)
             }
-            let etag = try await completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, etags: parts.map(\.etag))
+            let started = Date()
+            let etag: String?
+            do {
+                etag = try await completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, etags: parts.map(\.etag))
+            } catch let error as CompletedMeanwhile {
+                // The answer to an earlier attempt was lost (a connection
+                // cut after the server completed): the object must be there,
+                // with our parts' ETag or at least our size, written now.
+                let expected = Self.multipartETag(partDigests: parts.map(\.md5))
+                let info = try await head(bucket: bucket, key: key)
+                let etagMatches = info.etag.map { $0.lowercased() == expected || $0.lowercased() == String(expected.prefix(while: { $0 != "-" })) } ?? false
+                let fresh = info.lastModified.map { $0 >= started.addingTimeInterval(-300) } ?? false
+                guard info.size == size, etagMatches || fresh else { throw error.original }
+                etag = info.etag
+            }
             // A server that reports the standard multipart ETag lets us
             // check it assembled exactly the parts we sent.
             if let etag, Self.multipartETagCount(etag) != nil {
@@ -123,10 +138,12 @@ extension S3Storage {
     private func uploadPart(bucket: String, key: String, uploadID: String, number: Int, buffer: ByteBuffer, md5: [UInt8]) async throws -> String? {
         let call = Call(method: .PUT, bucket: bucket, key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)],
                         body: .bytes(buffer, contentMD5: Data(md5).base64EncodedString()), operation: "UploadPart")
-        return try await perform(call) { response in
+        let etag = try await perform(call) { response in
             _ = try await response.body.collect(upTo: 1 << 20)
             return response.headers.first(name: "ETag")
         }
+        ByteProgress.current?(Int64(buffer.readableBytes))
+        return etag
     }
 
     /// Starts a multipart upload. It runs to its end even if the calling
@@ -159,14 +176,32 @@ extension S3Storage {
         }
         body += "</CompleteMultipartUpload>"
         let call = Call(method: .POST, bucket: bucket, key: key, query: [("uploadId", uploadID)], body: .xml(body), operation: "CompleteMultipartUpload")
-        let data = try await perform(call) { response in
-            let data = Data(buffer: try await response.body.collect(upTo: 1 << 20))
-            if let error = S3ErrorResponse.parse(data) {
-                throw S3Errors.map(code: error.code, status: 200, message: error.message, bucket: bucket, key: key, region: self.configuration.region, headers: response.headers)
+        let attempts = Atomic<Int>(0)
+        let data: Data
+        do {
+            data = try await withRetries(call) {
+                attempts.add(1, ordering: .relaxed)
+                return try await self.transport.withDeadline(bytes: call.bodyBytes) {
+                    let response = try await self.sendOnce(call)
+                    guard response.status.code == 200 else { throw await self.error(from: response, call: call) }
+                    let data = Data(buffer: try await response.body.collect(upTo: 1 << 20))
+                    if let error = S3ErrorResponse.parse(data) {
+                        throw S3Errors.map(code: error.code, status: 200, message: error.message, bucket: bucket, key: key, region: self.configuration.region, headers: response.headers)
+                    }
+                    return data
+                }
             }
-            return data
+        } catch let error as StorageError where (error.message.contains("NoSuchUpload") || error.code == .noSuchKey) && attempts.load(ordering: .relaxed) > 1 {
+            // (rclone answers an upload it already completed with NoSuchKey.)
+            throw CompletedMeanwhile(original: error)
         }
         return S3XMLElement.parse(data)?.string("ETag").map(S3ListParser.unquote)
+    }
+
+    /// A retried CompleteMultipartUpload found the upload gone: an earlier
+    /// attempt may have completed it and lost its answer.
+    struct CompletedMeanwhile: Error {
+        var original: StorageError
     }
 
     /// AbortMultipartUpload, in a task of its own so that it runs even when

@@ -2,7 +2,7 @@ public import Foundation
 import AsyncHTTPClient
 import Logging
 import NIOCore
-import NIOSSL
+import HTTPTransport
 import SigV4
 public import Storage
 package import Synchronization
@@ -20,9 +20,9 @@ package import Synchronization
 /// with exponential backoff and full jitter.
 public final class S3Storage: ObjectStorage {
     public let configuration: S3Configuration
-    let client: HTTPClient
+    /// The shared HTTP layer: pooled client, timeouts, retries, redaction.
+    let transport: HTTPTransport
     let signer: SigV4Signer
-    let retryPolicy: S3RetryPolicy
     /// `host` or `host:port` of the endpoint, as signed and sent.
     let endpointHost: String
     let scheme: String
@@ -33,7 +33,6 @@ public final class S3Storage: ObjectStorage {
     /// Multipart uploads this instance aborted and whether the abort went
     /// through (tests read it; a server may be unable to list uploads).
     package let abortedUploads = Mutex<[AbortRecord]>([])
-    private let isShutDown = Atomic<Bool>(false)
 
     package struct AbortRecord: Sendable {
         package var key: String
@@ -73,50 +72,26 @@ public final class S3Storage: ObjectStorage {
         self.signer = SigV4Signer(
             credentials: SigV4Credentials(accessKeyId: configuration.accessKeyId, secretAccessKey: configuration.secretAccessKey, sessionToken: configuration.sessionToken),
             region: configuration.region, service: "s3", mode: .s3)
-        self.retryPolicy = S3RetryPolicy(maxAttempts: configuration.maxAttempts)
         self.logger = Logger(label: "bucketflow.s3")
-
-        var http = HTTPClient.Configuration()
-        http.timeout = .init(connect: Self.timeAmount(configuration.connectTimeout), read: Self.timeAmount(configuration.readTimeout))
-        // Many transfers times parts in flight share one host: keep their
-        // connections instead of re-dialling.
-        http.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
-        // A refused connection fails the request at once; the retry policy
-        // (with its backoff and metrics) decides what happens next, instead
-        // of the pool re-dialling silently until the connect timeout.
-        http.connectionPool.retryConnectionEstablishment = false
-        http.decompression = .disabled
-        http.redirectConfiguration = .disallow
-        if scheme == "https" {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.certificateVerification = .fullVerification
-            if let bundle = environment["AWS_CA_BUNDLE"], !bundle.isEmpty {
-                guard FileManager.default.isReadableFile(atPath: bundle) else {
-                    throw StorageError(.invalidConfiguration, "AWS_CA_BUNDLE names \(bundle), which is not a readable file", hint: "point it at a PEM file of CA certificates, or unset it")
-                }
-                tls.additionalTrustRoots = [.file(bundle)]
-            }
-            http.tlsConfiguration = tls
-        }
-        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+        var timeouts = HTTPTimeouts()
+        timeouts.connect = configuration.connectTimeout
+        timeouts.read = configuration.readTimeout
+        timeouts.request = configuration.requestTimeout
+        timeouts.response = configuration.responseTimeout
+        timeouts.minimumBytesPerSecond = configuration.minimumBytesPerSecond
+        self.transport = try HTTPTransport(
+            scheme: scheme, timeouts: timeouts,
+            retryPolicy: RetryPolicy(maxAttempts: configuration.maxAttempts, base: configuration.retryBaseDelay, cap: configuration.retryMaxDelay),
+            caBundle: scheme == "https" ? environment["AWS_CA_BUNDLE"] : nil, caBundleVariable: "AWS_CA_BUNDLE",
+            secrets: [configuration.secretAccessKey] + (configuration.sessionToken.map { [$0] } ?? []),
+            label: "bucketflow.s3")
     }
 
-    static func timeAmount(_ seconds: Double) -> TimeAmount {
-        .milliseconds(Int64(max(0.001, seconds) * 1000))
-    }
+    var retryPolicy: RetryPolicy { transport.retryPolicy }
 
     /// Shuts the HTTP client down; later calls do nothing.
     public func shutdown() async throws {
-        guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        try await client.shutdown()
-    }
-
-    deinit {
-        // A provider dropped without shutdown() (an error path) still closes
-        // its connections; the callback form never blocks the caller.
-        if !isShutDown.exchange(true, ordering: .acquiringAndReleasing) {
-            client.shutdown { _ in }
-        }
+        try await transport.shutdown()
     }
 
     /// A presigned URL for `method` on the object, valid for `expires`

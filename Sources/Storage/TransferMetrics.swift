@@ -25,3 +25,14 @@ public final class TransferMetrics: Sendable {
     public var retries: Int { counts.withLock { $0.retries } }
     public var requests: Int { counts.withLock { $0.requests } }
 }
+
+/// Where a provider reports bytes as they stream (for live progress).
+///
+/// The executor binds one callback per object transfer with
+/// `ByteProgress.$current.withValue(...)`; providers call
+/// `ByteProgress.current?(count)` with each chunk's size from their async
+/// streaming loops. Task-locals do not reach Dispatch threads: blocking loops
+/// must capture `ByteProgress.current` before leaving the task.
+public enum ByteProgress {
+    @TaskLocal public static var current: (@Sendable (Int64) -> Void)?
+}

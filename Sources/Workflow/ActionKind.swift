@@ -59,20 +59,20 @@ public enum ActionKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .upload:
             return [p("from", .localPath, required: true), p("to", .remoteLocation, required: true),
                     p("skip-unchanged", .bool), p("content-type", .string), p("metadata", .stringMap),
-                    p("exclude", .stringList)]
+                    p("exclude", .stringList), p("shards", .integer)]
         case .download:
             return [p("from", .remoteLocation, required: true, dynamicStorage: true), p("to", .localPath, required: true),
-                    p("skip-unchanged", .bool)]
+                    p("skip-unchanged", .bool), p("shards", .integer)]
         case .copy:
             return [p("from", .remoteLocation, required: true), p("to", .remoteLocation, required: true),
-                    p("skip-unchanged", .bool)]
+                    p("skip-unchanged", .bool), p("shards", .integer)]
         case .list:
             return [p("at", .remoteLocation, required: true, dynamicStorage: true), p("recursive", .bool), p("max-keys", .integer)]
         case .inspect:
             return [p("at", .anyLocation, required: true), p("expect", .expectations), p("parse", .choice(["auto", "json", "none"])),
                     p("max-parse-size", .byteSize)]
         case .delete:
-            return [p("at", .remoteLocation, required: true), p("recursive", .bool), p("if-missing", .choice(["ok", "fail"]))]
+            return [p("at", .remoteLocation, required: true), p("recursive", .bool), p("if-missing", .choice(["ok", "fail"])), p("shards", .integer)]
         }
     }
 

@@ -144,6 +144,7 @@ public enum NumericLimits {
     public static func parameter(_ name: String) -> ClosedRange<Int64>? {
         switch name {
         case "max-keys": return maxKeys
+        case "shards": return 1...Int64(ShardAssignment.maximumCount)
         case "max-parse-size": return maxParseSize
         case "min-size", "max-size", "size": return objectSize
         default: return nil

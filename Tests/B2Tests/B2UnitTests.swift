@@ -1,6 +1,7 @@
 import Foundation
 import NIOHTTP1
 import XCTest
+import HTTPTransport
 @testable import B2
 import Storage
 
@@ -37,7 +38,7 @@ final class B2UnitTests: XCTestCase {
         let parsed = B2Failure.parse(status: 503, body: Data(#"{"status":503,"code":"service_unavailable","message":"busy"}"#.utf8), headers: HTTPHeaders([("Retry-After", "3")]))
         XCTAssertEqual(parsed.code, "service_unavailable")
         XCTAssertEqual(parsed.retryAfter, 3)
-        XCTAssertEqual(B2Retry.delay(afterAttempt: 1, retryAfter: 3), 3)
+        XCTAssertEqual(RetryPolicy().delay(afterAttempt: 1, retryAfter: 3), 3)
     }
 
     func testSHA1FromContentSha1OrLargeFileSHA1() {

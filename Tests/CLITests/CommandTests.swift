@@ -266,5 +266,9 @@ struct ScheduleCommandTests {
         #expect(result.status == 0, Comment(rawValue: result.stdout + result.stderr))
         #expect(result.stdout.contains("scheduling daily-exports (workflows/daily-exports.yaml): \"30 2 * * *\" in UTC, next "))
         #expect(result.stdout.contains("stopping: signal 15"))
+        // One time format on every line: ISO 8601 with the zone's offset.
+        for line in result.stdout.split(separator: "\n") {
+            #expect(line.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d "#, options: .regularExpression) != nil, Comment(rawValue: String(line)))
+        }
     }
 }

@@ -109,3 +109,52 @@ import Testing
         for text in [result.stdout, result.stderr, report] { #expect(!text.contains(wrong)) }
     }
 }
+
+/// A prefix download from a bucket other people write into: an object whose
+/// key cannot be saved safely is refused and recorded, the rest arrive, the
+/// step fails, and nothing is written outside the destination.
+@Suite(.serialized) struct UnsafeKeyTests {
+    static var moto: S3WorkflowTests.Server? { S3WorkflowTests.servers.first { $0.name == "moto" } }
+
+    @Test(.enabled(if: moto != nil, "no moto server: run scripts/s3-test-servers start"))
+    func anUnsafeKeyIsRefusedAndTheRestDownloads() throws {
+        let server = try #require(Self.moto)
+        let tree = try ExampleTree()
+        let bucket = S3WorkflowTests.bucketName()
+        // Keys written by someone else, straight through the S3 API.
+        let script = """
+            import boto3, sys
+            s3 = boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3], region_name="us-east-1")
+            s3.create_bucket(Bucket=sys.argv[4])
+            for key in ["in/ok1.txt", "in/sub//empty-segment.txt", "in/ok2.txt"]:
+                s3.put_object(Bucket=sys.argv[4], Key=key, Body=key.encode())
+            print(sorted(o["Key"] for o in s3.list_objects_v2(Bucket=sys.argv[4])["Contents"]))
+            """
+        let put = try CLI.run(["/usr/bin/env", "python3", "-c", script, server.endpoint, server.accessKey, server.secretKey, bucket], in: tree.root,
+                              environment: ["AWS_CA_BUNDLE": ""], viaShell: true)
+        try #require(put.status == 0, Comment(rawValue: put.stderr))
+        #expect(put.stdout.contains("in/sub//empty-segment.txt"), Comment(rawValue: put.stdout))
+        let credentials = tree.url("aws-credentials")
+        try Data("[default]\naws_access_key_id = \(server.accessKey)\naws_secret_access_key = \(server.secretKey)\n".utf8).write(to: credentials)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: credentials.path)
+        try Data("""
+            version: 1
+            name: hostile-names
+            storage:
+              remote: {provider: s3, endpoint: "\(server.endpoint)", credentials: creds}
+            steps:
+              creds: {action: load-credentials, from: aws-credentials}
+              fetch: {action: download, needs: [creds], from: "remote://\(bucket)/in/", to: out/}
+            """.utf8).write(to: tree.url("hostile.yaml"))
+        let result = try CLI.run(["run", "hostile.yaml", "--report", "r.json"], in: tree.root)
+        #expect(result.status == 1, Comment(rawValue: result.stdout + result.stderr))
+        #expect(FileManager.default.fileExists(atPath: tree.url("out/ok1.txt").path))
+        #expect(FileManager.default.fileExists(atPath: tree.url("out/ok2.txt").path))
+        let fetch = (try tree.report("r.json")["steps"] as! [[String: Any]]).first { $0["id"] as? String == "fetch" }!
+        let refused = (fetch["transfers"] as! [[String: Any]]).filter { $0["outcome"] as? String == "refused" }
+        #expect(refused.count == 1)
+        #expect((refused.first?["error"] as? [String: Any])?["code"] as? String == "UnsafeKey")
+        #expect((refused.first?["source"] as? String)?.hasSuffix("in/sub//empty-segment.txt") == true)
+        #expect((fetch["error"] as? [String: Any])?["code"] as? String == "UnsafeKey")
+    }
+}

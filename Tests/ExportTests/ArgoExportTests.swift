@@ -61,18 +61,18 @@ final class ArgoExportTests: XCTestCase {
             steps:
               make:
                 action: create-bucket
-                bucket: disk://b
+                bucket: disk://bkt
                 retry: { attempts: 3, backoff: 500ms, max-backoff: 1m }
                 timeout: 90s
               optional:
                 action: inspect
                 needs: make
-                at: disk://b/x
+                at: disk://bkt/x
                 continue-on-error: true
               after:
                 action: list
                 needs: [optional]
-                at: disk://b
+                at: disk://bkt
                 retry: 2
             """)
         var options = ExportOptions()
@@ -123,33 +123,33 @@ final class ArgoExportTests: XCTestCase {
             steps:
               a:
                 action: create-bucket
-                bucket: disk://b
+                bucket: disk://bkt
               b:
                 action: list
                 needs: a
-                at: disk://b
+                at: disk://bkt
                 continue-on-error: true
               c:
                 action: list
                 needs: b
-                at: disk://b
+                at: disk://bkt
               cleanup:
                 action: delete-folder
                 needs: c
-                at: disk://b/tmp/
+                at: disk://bkt/tmp/
                 if: failure()
               report:
                 action: list
                 needs: [b]
-                at: disk://b
+                at: disk://bkt
                 if: always()
               unrelated:
                 action: list
-                at: disk://b
+                at: disk://bkt
               tail:
                 action: list
                 needs: [unrelated, b]
-                at: disk://b
+                at: disk://bkt
                 if: steps.b.outputs.count > 0
             """)
         let graph = try StepGraph(workflow: workflow)
@@ -187,7 +187,7 @@ final class ArgoExportTests: XCTestCase {
                 storage:
                   disk: { provider: local, root: buckets }
                 steps:
-                  a: { action: create-bucket, bucket: "disk://b" }
+                  a: { action: create-bucket, bucket: "disk://bkt" }
                 """)
             let stream = try ArgoExporter.export(workflow, source: "x", fileName: "n.yaml", options: { var o = ExportOptions(); o.namespace = "batch"; return o }())
             let result = try ArgoValidator.validate(stream)
@@ -214,21 +214,21 @@ final class ArgoExportTests: XCTestCase {
             storage:
               disk: { provider: local, root: buckets }
             steps:
-              make: { action: create-bucket, bucket: "disk://b" }
+              make: { action: create-bucket, bucket: "disk://bkt" }
               push:
                 action: upload
                 needs: make
                 from: files/
-                to: disk://b/in/
+                to: disk://bkt/in/
               mirror:
                 action: copy
                 needs: push
-                from: disk://b/in/
-                to: disk://b/out/
+                from: disk://bkt/in/
+                to: disk://bkt/out/
               done:
                 action: list
                 needs: mirror
-                at: disk://b/out/
+                at: disk://bkt/out/
             """)
         // The file's own `shards:` (read from the step's parameters) ...
         let index = workflow.steps.firstIndex { $0.id == "push" }!
@@ -236,11 +236,11 @@ final class ArgoExportTests: XCTestCase {
         // ... and one given on the command line.
         var options = ExportOptions()
         options.shards = ["mirror": 2]
-        options.state = "disk://b/runs/"
+        options.state = "disk://bkt/runs/"
         let stream = try ArgoExporter.export(workflow, source: "x", fileName: "s.yaml", options: options)
         let result = try ArgoValidator.validate(stream)
         let document = ArgoDocument(tree: result.documents[1])
-        assertGraph(document, workflow, fileKey: "s.yaml", state: "disk://b/runs/")
+        assertGraph(document, workflow, fileKey: "s.yaml", state: "disk://bkt/runs/")
         XCTAssertEqual(document.tasks.compactMap { $0["name"]?.string },
                        ["make", "push-shard-1", "push-shard-2", "push-shard-3", "mirror-shard-1", "mirror-shard-2", "done"])
         XCTAssertEqual(document.task("push-shard-2")?["arguments"]?["parameters"]?.list.first?["value"], .string("2/3"))
@@ -257,7 +257,7 @@ final class ArgoExportTests: XCTestCase {
         options.shards = ["nope": 2]
         XCTAssertThrowsError(try ArgoExporter.export(workflow, source: "x", fileName: "s.yaml", options: options))
         options.shards = [:]
-        options.state = "other://b/runs/"
+        options.state = "other://bkt/runs/"
         XCTAssertThrowsError(try ArgoExporter.export(workflow, source: "x", fileName: "s.yaml", options: options)) { error in
             XCTAssertTrue("\(error)".contains("no storage \"other\""), "\(error)")
         }
@@ -322,10 +322,10 @@ final class ArgoExportTests: XCTestCase {
             storage:
               disk: { provider: local, root: buckets }
             steps:
-              _private: { action: create-bucket, bucket: "disk://b" }
-              a_b: { action: list, at: "disk://b", needs: _private }
-              a-b: { action: list, at: "disk://b", needs: [a_b] }
-              step-a-b: { action: list, at: "disk://b", needs: [a-b, a_b] }
+              _private: { action: create-bucket, bucket: "disk://bkt" }
+              a_b: { action: list, at: "disk://bkt", needs: _private }
+              a-b: { action: list, at: "disk://bkt", needs: [a_b] }
+              step-a-b: { action: list, at: "disk://bkt", needs: [a-b, a_b] }
             """)
         let stream = try ArgoExporter.export(workflow, source: "x", fileName: "n.yaml")
         let result = try ArgoValidator.validate(stream)
@@ -344,11 +344,11 @@ final class ArgoExportTests: XCTestCase {
             storage:
               disk: { provider: local, root: buckets }
             steps:
-              a: { action: list, at: "disk://b" }
+              a: { action: list, at: "disk://bkt" }
               b:
                 action: list
                 needs: a
-                at: disk://b
+                at: disk://bkt
                 if: ${{ format('{{0}}', steps.a.outputs.count) == '{{1}}' || always() }}
             """)
         let stream = try ArgoExporter.export(workflow, source: "{{kept verbatim}}", fileName: "v.yaml")

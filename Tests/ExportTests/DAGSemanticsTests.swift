@@ -128,17 +128,17 @@ final class DAGSemanticsTests: XCTestCase {
             storage:
               disk: { provider: local, root: buckets }
             steps:
-              a: { action: create-bucket, bucket: "disk://b" }
-              b: { action: upload, needs: a, from: f/, to: "disk://b/x/", continue-on-error: true }
-              c: { action: list, needs: b, at: "disk://b" }
-              d: { action: list, needs: c, at: "disk://b", if: "steps.c.outputs.count > 0" }
-              e: { action: delete-folder, needs: [d], at: "disk://b/tmp/", if: failure() }
-              f: { action: list, needs: [a], at: "disk://b" }
-              g: { action: list, needs: [f, b], at: "disk://b", if: always() }
-              h: { action: list, needs: [g], at: "disk://b" }
-              i: { action: list, at: "disk://b" }
-              j: { action: list, needs: [i, h], at: "disk://b", if: success() }
-              k: { action: list, needs: [b], at: "disk://b" }
+              a: { action: create-bucket, bucket: "disk://bkt" }
+              b: { action: upload, needs: a, from: f/, to: "disk://bkt/x/", continue-on-error: true }
+              c: { action: list, needs: b, at: "disk://bkt" }
+              d: { action: list, needs: c, at: "disk://bkt", if: "steps.c.outputs.count > 0" }
+              e: { action: delete-folder, needs: [d], at: "disk://bkt/tmp/", if: failure() }
+              f: { action: list, needs: [a], at: "disk://bkt" }
+              g: { action: list, needs: [f, b], at: "disk://bkt", if: always() }
+              h: { action: list, needs: [g], at: "disk://bkt" }
+              i: { action: list, at: "disk://bkt" }
+              j: { action: list, needs: [i, h], at: "disk://bkt", if: success() }
+              k: { action: list, needs: [b], at: "disk://bkt" }
             """, sharded: ["b": 2])
     }
 
@@ -149,12 +149,12 @@ final class DAGSemanticsTests: XCTestCase {
             storage:
               disk: { provider: local, root: buckets }
             steps:
-              a: { action: create-bucket, bucket: "disk://b" }
-              b: { action: list, needs: a, at: "disk://b", continue-on-error: true }
-              c: { action: copy, needs: b, from: "disk://b/x/", to: "disk://b/y/" }
-              d: { action: list, needs: [c, a], at: "disk://b", if: "steps.a.outputs.created" }
-              e: { action: list, at: "disk://b", continue-on-error: true }
-              f: { action: list, needs: [e, d], at: "disk://b" }
+              a: { action: create-bucket, bucket: "disk://bkt" }
+              b: { action: list, needs: a, at: "disk://bkt", continue-on-error: true }
+              c: { action: copy, needs: b, from: "disk://bkt/x/", to: "disk://bkt/y/" }
+              d: { action: list, needs: [c, a], at: "disk://bkt", if: "steps.a.outputs.created" }
+              e: { action: list, at: "disk://bkt", continue-on-error: true }
+              f: { action: list, needs: [e, d], at: "disk://bkt" }
             """, sharded: ["c": 3])
     }
 }

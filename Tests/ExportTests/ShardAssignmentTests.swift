@@ -1,4 +1,5 @@
 import XCTest
+import Workflow
 import Export
 
 final class ShardAssignmentTests: XCTestCase {

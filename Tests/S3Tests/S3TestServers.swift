@@ -45,6 +45,24 @@ struct S3TestServer: Sendable, CustomTestStringConvertible, CustomStringConverti
         return S3TestServer(name: "rclone-behind-fault-proxy", endpoint: endpoint, accessKey: access, secretKey: secret)
     }()
 
+    /// rclone itself (no proxy), for tests that put proxies of their own in
+    /// front of it.
+    static let rclone: S3TestServer? = {
+        let env = ProcessInfo.processInfo.environment
+        guard let endpoint = env["BUCKETFLOW_TEST_S3_RCLONE_ENDPOINT"].flatMap(URL.init(string:)),
+              let access = env["BUCKETFLOW_TEST_S3_RCLONE_ACCESS_KEY"], let secret = env["BUCKETFLOW_TEST_S3_RCLONE_SECRET_KEY"] else { return nil }
+        return S3TestServer(name: "rclone", endpoint: endpoint, accessKey: access, secretKey: secret)
+    }()
+
+    /// Whether CI runs this suite (the env var `CI` is set): then missing
+    /// servers are a failure, not a skip.
+    static var inCI: Bool { ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty } ?? false }
+
+    /// The same server reached through another endpoint (a proxy).
+    func through(_ endpoint: URL, name: String) -> S3TestServer {
+        S3TestServer(name: name, endpoint: endpoint, accessKey: accessKey, secretKey: secretKey)
+    }
+
     /// rclone's local backend keeps no user metadata, and a "dir/" marker
     /// object becomes a file that blocks every key under it (HTTP 500).
     var keepsMetadata: Bool { name != "rclone" }

@@ -7,6 +7,7 @@ import SigV4
 import Testing
 @testable import S3
 import Storage
+import HTTPTransport
 
 /// Behaviour that needs no server: configuration checks, addressing,
 /// XML, error mapping, retry classification, checksums.
@@ -240,35 +241,21 @@ struct S3UnitTests {
         #expect(S3Errors.code(forStatus: 503, method: .GET, hasKey: true) == "SlowDown")
     }
 
-    @Test func transportErrorsAreRetryableCancellationIsNot() {
-        #expect(S3RetryPolicy.isRetryable(HTTPClientError.remoteConnectionClosed))
-        #expect(S3RetryPolicy.isRetryable(HTTPClientError.readTimeout))
-        #expect(S3RetryPolicy.isRetryable(HTTPClientError.connectTimeout))
-        #expect(S3RetryPolicy.isRetryable(IOError(errnoCode: ECONNRESET, reason: "read")))
-        #expect(S3RetryPolicy.isRetryable(ChannelError.ioOnClosedChannel))
-        #expect(S3RetryPolicy.isRetryable(HTTPParserError.invalidEOFState))
-        #expect(!S3RetryPolicy.isRetryable(HTTPParserError.invalidHeaderToken))
-        #expect(S3RetryPolicy.isRetryable(StorageError(.transient, "x", isRetryable: true)))
-        #expect(!S3RetryPolicy.isRetryable(StorageError(.accessDenied, "x")))
-        #expect(!S3RetryPolicy.isRetryable(CancellationError()))
-        #expect(!S3RetryPolicy.isRetryable(HTTPClientError.cancelled))
-        #expect(!S3RetryPolicy.isRetryable(HTTPClientError.invalidURL))
-    }
-
-    @Test func backoffIsExponentialWithFullJitterAndCapped() {
-        let policy = S3RetryPolicy(maxAttempts: 5)
-        #expect(policy.ceiling(afterAttempt: 1) == 0.1)
-        #expect(policy.ceiling(afterAttempt: 2) == 0.2)
-        #expect(policy.ceiling(afterAttempt: 4) == 0.8)
-        #expect(policy.ceiling(afterAttempt: 7) == 5)
-        #expect(policy.ceiling(afterAttempt: 100) == 5)
-        #expect(policy.delay(afterAttempt: 3, unit: 0) == 0)
-        #expect(policy.delay(afterAttempt: 3, unit: 0.5) == 0.2)
-        #expect(policy.delay(afterAttempt: 30, unit: 0.999) < 5)
-        for attempt in 1...12 {
-            let delay = policy.delay(afterAttempt: attempt)
-            #expect(delay >= 0 && delay <= policy.ceiling(afterAttempt: attempt))
-        }
+    /// The shared transport's defaults reach the provider: 10 attempts,
+    /// a whole-response deadline, listing caps; the settings clamp.
+    @Test func retryBudgetAndLimitsDefaultToTheSharedTransport() throws {
+        var config = configuration("http://127.0.0.1:9")
+        #expect(config.maxAttempts == 10)
+        #expect(config.retryMaxDelay == 20)
+        #expect(config.responseTimeout == 600)
+        #expect(config.maxListKeys == 1_000_000)
+        config.maxListKeys = 0
+        #expect(config.maxListKeys == 1)
+        config.maxListPages = 7
+        #expect(config.listingLimits.maxPages == 7)
+        let storage = try S3Storage(configuration: config)
+        #expect(storage.retryPolicy.maxAttempts == 10)
+        #expect(storage.transport.timeouts.response == 600)
     }
 
     /// Nothing listens on the port: connection errors are retried

@@ -14,6 +14,14 @@ final class ScriptedHTTPServer: Sendable {
         case respond(status: HTTPResponseStatus, headers: [(String, String)], body: [UInt8])
         /// Announces `body.count + missing` bytes, sends `body`, closes the connection.
         case cut(status: HTTPResponseStatus = .ok, headers: [(String, String)], body: [UInt8], missing: Int)
+        /// No Content-Length: the body goes chunked, `body` and nothing more.
+        case chunked(status: HTTPResponseStatus = .ok, headers: [(String, String)], body: [UInt8])
+        /// Announces the body's length, then sends one byte every `interval`.
+        case trickle(status: HTTPResponseStatus = .ok, headers: [(String, String)], body: [UInt8], interval: TimeAmount)
+        /// Answers every request from here on with what `reply` makes of it
+        /// (its index among the requests answered, and the request); never
+        /// used up.
+        case every(@Sendable (Int, Seen) -> Reply)
     }
 
     struct Seen: Sendable {
@@ -69,7 +77,15 @@ final class ScriptedHTTPServer: Sendable {
             case .end:
                 guard let head else { return }
                 state.requests.withLock { $0.append(Seen(method: head.method, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) })) }
-                let reply = state.script.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+                let index = state.requests.withLock { $0.count - 1 }
+                var reply = state.script.withLock { script -> Reply? in
+                    guard let first = script.first else { return nil }
+                    if case .every = first { return first }
+                    return script.removeFirst()
+                }
+                if case .every(let make)? = reply {
+                    reply = make(index, state.requests.withLock { $0[index] })
+                }
                 switch reply {
                 case .respond(let status, let headers, let body)?:
                     var fields = HTTPHeaders(headers)
@@ -83,6 +99,34 @@ final class ScriptedHTTPServer: Sendable {
                     context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: fields))), promise: nil)
                     context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
                     context.close(promise: nil)
+                case .chunked(let status, let headers, let body)?:
+                    var fields = HTTPHeaders(headers)
+                    fields.remove(name: "Content-Length")
+                    fields.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+                    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: fields))), promise: nil)
+                    var offset = 0
+                    while offset < body.count {
+                        let end = min(offset + 65536, body.count)
+                        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body[offset..<end])))), promise: nil)
+                        offset = end
+                    }
+                    context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                case .trickle(let status, let headers, let body, let interval)?:
+                    var fields = HTTPHeaders(headers)
+                    fields.replaceOrAdd(name: "Content-Length", value: String(body.count))
+                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: fields))), promise: nil)
+                    let loop = context.eventLoop
+                    let channel = context.channel
+                    @Sendable func send(_ index: Int) {
+                        guard index < body.count, channel.isActive else { return }
+                        loop.scheduleTask(in: interval) {
+                            channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: [body[index]]))), promise: nil)
+                            send(index + 1)
+                        }
+                    }
+                    send(0)
+                case .every?:
+                    break
                 case nil:
                     let fields = HTTPHeaders([("Content-Length", "0")])
                     context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .internalServerError, headers: fields))), promise: nil)

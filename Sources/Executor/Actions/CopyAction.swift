@@ -20,7 +20,7 @@ enum CopyAction: StepAction {
             guard target.isPrefix else {
                 throw StepError.invalid("`to` must end with \"/\" when copying a prefix (\(source.display)); write \(target.display)/")
             }
-            for object in try await context.listAll(source, prefix: source.key) {
+            for object in try await context.listAll(source, prefix: source.key) where context.owns(object.key) {
                 items.append(Item(object: object, key: target.key + object.key.dropFirst(source.key.count)))
             }
         } else {
@@ -48,6 +48,7 @@ enum CopyAction: StepAction {
             return result
         }
 
+        RunProgress.shared.expect(step: context.step.id, objects: items.count, bytes: items.reduce(Int64(0)) { $0 + $1.object.size })
         let outcomes = try await Transfers.forEach(items, context: context, limit: context.options.transfers, ref: { item in
             .init(operation: .copy, source: source.display(key: item.object.key), target: target.display(key: item.key), bytes: item.object.size)
         }, reconcile: { item in

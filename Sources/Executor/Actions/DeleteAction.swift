@@ -45,8 +45,8 @@ enum DeleteAction: StepAction {
     /// Deletes every object under the target's key, recording each.
     static func deletePrefix(_ target: RemoteTarget, context: StepContext, ifMissing: String, keysOutput: String?) async throws -> StepResult {
         var result = StepResult()
-        let objects = try await context.listAll(target, prefix: target.key)
-        if objects.isEmpty && ifMissing == "fail" {
+        let objects = try await context.listAll(target, prefix: target.key).filter { context.owns($0.key) }
+        if objects.isEmpty && ifMissing == "fail" && context.options.shard?.step != context.step.id {
             throw StepError(code: .noSuchKey, message: "nothing exists under \(target.display); use `if-missing: ok` to accept that")
         }
         result.outputs["count"] = .number(Double(objects.count))

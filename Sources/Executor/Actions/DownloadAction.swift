@@ -23,7 +23,7 @@ enum DownloadAction: StepAction {
         var total = 0
         if source.isPrefix {
             let objects = try await context.listAll(source, prefix: source.key)
-            for object in objects where !object.key.hasSuffix("/") {
+            for object in objects where !object.key.hasSuffix("/") && context.owns(object.key) {
                 total += 1
                 let relative = String(object.key.dropFirst(source.key.count))
                 do {
@@ -62,6 +62,7 @@ enum DownloadAction: StepAction {
             return result
         }
 
+        RunProgress.shared.expect(step: context.step.id, objects: items.count, bytes: items.reduce(Int64(0)) { $0 + $1.object.size })
         let outcomes = try await Transfers.forEach(items, context: context, limit: context.options.transfers, ref: { item in
             .init(operation: .download, source: source.display(key: item.object.key), target: item.destination.path, bytes: item.object.size)
         }) { item in

@@ -24,7 +24,8 @@ enum UploadAction: StepAction {
         if files.count > 1 && !target.isPrefix {
             throw StepError.invalid("`to` must end with \"/\" when uploading several files (\(files.count) match \(sourceText)); write \(target.display)/")
         }
-        let items = files.map { file in
+        // One shard of a sharded step keeps its share of the files (by relative path).
+        let items = files.filter { context.owns($0.relativePath) }.map { file in
             Item(file: file, key: target.isPrefix ? target.key + file.relativePath : target.key)
         }
         var result = StepResult()
@@ -39,6 +40,7 @@ enum UploadAction: StepAction {
             return result
         }
 
+        RunProgress.shared.expect(step: context.step.id, objects: items.count, bytes: items.reduce(Int64(0)) { $0 + $1.file.size })
         let outcomes = try await Transfers.forEach(items, context: context, limit: context.options.transfers, ref: { item in
             .init(operation: .upload, source: item.file.url.path, target: target.display(key: item.key), bytes: item.file.size)
         }, reconcile: { item in

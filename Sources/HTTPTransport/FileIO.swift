@@ -1,22 +1,22 @@
 import Foundation
-import NIOCore
-import Storage
+public import NIOCore
+public import Storage
 import Synchronization
 
 /// An open file shared by the tasks of one transfer (parts read or written
 /// at their offsets with pread/pwrite, which need no shared position).
 /// Closed when the last task lets go of it.
-final class SharedFile: Sendable {
-    let fd: Int32
-    let path: String
+public final class SharedFile: Sendable {
+    public let fd: Int32
+    public let path: String
 
-    init(fd: Int32, path: String) {
+    public init(fd: Int32, path: String) {
         self.fd = fd
         self.path = path
     }
 
     /// Opens `path` for reading.
-    static func openForReading(_ path: String) throws(StorageError) -> SharedFile {
+    public static func openForReading(_ path: String) throws(StorageError) -> SharedFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { throw StorageError(.io, "cannot upload \(path): the file does not exist") }
@@ -30,13 +30,13 @@ final class SharedFile: Sendable {
 
 /// Blocking file helpers; callers run them off the cooperative pool
 /// (``BlockingIO``) when they may block for long.
-enum FileIO {
-    static func error(_ what: String, _ path: String) -> StorageError {
+public enum FileIO {
+    public static func error(_ what: String, _ path: String) -> StorageError {
         StorageError(.io, "\(what) \(path): \(String(cString: strerror(errno)))")
     }
 
     /// Size of an open file.
-    static func size(_ file: SharedFile) throws(StorageError) -> Int64 {
+    public static func size(_ file: SharedFile) throws(StorageError) -> Int64 {
         var st = stat()
         guard fstat(file.fd, &st) == 0 else { throw error("cannot read", file.path) }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw StorageError(.io, "cannot upload \(file.path): it is not a regular file") }
@@ -45,14 +45,14 @@ enum FileIO {
 
     /// Reads exactly `length` bytes at `offset` into one new buffer: the
     /// bytes are read once, then hashed and sent from this same memory.
-    static func read(_ file: SharedFile, offset: Int64, length: Int, cancellation: CancellationFlag? = nil) throws -> ByteBuffer {
+    public static func read(_ file: SharedFile, offset: Int64, length: Int, cancellation: CancellationFlag? = nil) throws -> ByteBuffer {
         var buffer = ByteBufferAllocator().buffer(capacity: length)
         try read(file, offset: offset, length: length, into: &buffer, cancellation: cancellation)
         return buffer
     }
 
     /// Appends exactly `length` bytes at `offset` to `buffer`.
-    static func read(_ file: SharedFile, offset: Int64, length: Int, into buffer: inout ByteBuffer, cancellation: CancellationFlag? = nil) throws {
+    public static func read(_ file: SharedFile, offset: Int64, length: Int, into buffer: inout ByteBuffer, cancellation: CancellationFlag? = nil) throws {
         var done = 0
         while done < length {
             try cancellation?.check()
@@ -70,7 +70,7 @@ enum FileIO {
     }
 
     /// Feeds `length` bytes at `offset` to `consume`, 1 MiB at a time.
-    static func scan(_ file: SharedFile, offset: Int64, length: Int64, cancellation: CancellationFlag?, _ consume: (UnsafeRawBufferPointer) -> Void) throws {
+    public static func scan(_ file: SharedFile, offset: Int64, length: Int64, cancellation: CancellationFlag?, _ consume: (UnsafeRawBufferPointer) -> Void) throws {
         let chunk = 1 << 20
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
         defer { buffer.deallocate() }
@@ -90,7 +90,7 @@ enum FileIO {
     }
 
     /// Writes all of `bytes` at `offset`.
-    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String) throws(StorageError) {
+    public static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String) throws(StorageError) {
         var done = 0
         while done < bytes.count {
             let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
@@ -100,60 +100,5 @@ enum FileIO {
             }
             done += n
         }
-    }
-}
-
-/// A download's temporary file, `.bucketflow-tmp-*` beside the destination,
-/// renamed over it only when complete and verified; removed otherwise.
-final class TemporaryDownload: Sendable {
-    let fd: Int32
-    let path: String
-    let destination: String
-    private let state = Mutex<Bool>(false)  // true once renamed or removed
-
-    init(destination: URL) throws(StorageError) {
-        let directory = destination.deletingLastPathComponent().path
-        var path = ""
-        var fd: Int32 = -1
-        for _ in 0..<5 {
-            path = (directory as NSString).appendingPathComponent(".bucketflow-tmp-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))")
-            fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            if fd >= 0 || errno != EEXIST { break }
-        }
-        guard fd >= 0 else { throw FileIO.error("cannot create a temporary file in", directory) }
-        self.fd = fd
-        self.path = path
-        self.destination = destination.path
-    }
-
-    /// Empties the file for a download that starts over.
-    func truncate(to size: Int64 = 0) throws(StorageError) {
-        guard ftruncate(fd, off_t(size)) == 0 else { throw FileIO.error("cannot write", path) }
-    }
-
-    var size: Int64 {
-        var st = stat()
-        return fstat(fd, &st) == 0 ? Int64(st.st_size) : -1
-    }
-
-    /// fsyncs and renames into place.
-    func commit() throws(StorageError) {
-        guard fsync(fd) == 0 else { throw FileIO.error("cannot flush", path) }
-        guard rename(path, destination) == 0 else { throw FileIO.error("cannot move the download into place at", destination) }
-        state.withLock { $0 = true }
-    }
-
-    /// Removes the temporary file unless it was committed.
-    func discard() {
-        let done = state.withLock { done in
-            defer { done = true }
-            return done
-        }
-        if !done { unlink(path) }
-    }
-
-    deinit {
-        discard()
-        close(fd)
     }
 }

@@ -1,13 +1,15 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
+import NIOSSL
 import NIOPosix
 import AsyncHTTPClient
 
 /// Words for transport failures: `connection refused (errno 111)` rather
 /// than NIO's nested descriptions (`connection reset (error set): Connection
 /// refused) (errno: 111)`), with balanced parentheses and no repeated codes.
-enum TransportErrorText {
-    static func describe(_ error: any Error) -> String {
+public enum TransportErrorText {
+    public static func describe(_ error: any Error) -> String {
         if let io = error as? IOError {
             return "\(lowercasedFirst(String(cString: strerror(io.errnoCode)))) (errno \(io.errnoCode))"
         }
@@ -32,6 +34,11 @@ enum TransportErrorText {
             default: return String(describing: channel)
             }
         }
+        if let parser = error as? HTTPParserError, parser == .invalidEOFState {
+            return "the connection closed in the middle of a response"
+        }
+        if let deadline = error as? ResponseDeadlineExceeded { return deadline.description }
+        if let ssl = error as? NIOSSLError { return "TLS failure (\(ssl))" }
         return String(describing: error)
     }
 

@@ -2,7 +2,7 @@
 /// at once, adding a task only when one finishes (so a 10,000-part object
 /// never has 10,000 tasks). The first error cancels the others and is
 /// thrown; results come back in index order.
-func concurrently<T: Sendable>(count: Int, limit: Int, _ body: @escaping @Sendable (Int) async throws -> T) async throws -> [T] {
+public func concurrently<T: Sendable>(count: Int, limit: Int, _ body: @escaping @Sendable (Int) async throws -> T) async throws -> [T] {
     guard count > 0 else { return [] }
     var results = [T?](repeating: nil, count: count)
     try await withThrowingTaskGroup(of: (Int, T).self) { group in
