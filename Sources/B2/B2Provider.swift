@@ -28,7 +28,7 @@ public struct B2Provider: StorageProvider {
     public var bucketNaming: BucketNamingRule { BucketNames.b2Rule }
     public let capabilities = ProviderCapabilities(
         multipart: true, serverSideCopy: true, rangedReads: true,
-        skipUnchangedChecksums: ["sha1"], keepsUserMetadata: true, folderMarkers: true)
+        skipUnchangedChecksums: ["sha1", "sha256"], keepsUserMetadata: true, folderMarkers: true)
 
     public func make(settings: ProviderSettings, credentials: ProviderCredentials?, context: ProviderContext) throws -> any ObjectStorage {
         guard let credentials else {
