@@ -35,11 +35,13 @@ let package = Package(
         .target(name: "YAML", dependencies: ["CYAML"]),
         // Extended attributes (<sys/xattr.h>), which Glibc's module does not export.
         .systemLibrary(name: "CXattr"),
-        // Storage protocol, locations, the local provider and the data:// area.
+        // Storage protocol, the provider registry types, locations and the data:// area.
         .target(name: "Storage", dependencies: [
             "CXattr",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // provider: local (a directory whose sub-directories are buckets).
+        .target(name: "LocalProvider", dependencies: ["Storage"]),
         // Credential files (JSON, AWS shared credentials, environment) and redaction.
         .target(name: "Credentials"),
         // AWS Signature Version 4 (header signing, presigned URLs).
@@ -79,18 +81,21 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The one list of providers the CLI wires up: a new provider is a new
+        // target and one line in Sources/Providers/BuiltInProviders.swift.
+        .target(name: "Providers", dependencies: ["Storage", "LocalProvider", "S3", "B2"]),
         // Cron expressions: parsing and next fire times in IANA zones.
         .target(name: "Cron"),
         // Workflow file model, expressions and validation with file:line:col diagnostics.
         .target(name: "Workflow", dependencies: [
-            "YAML", "Cron",
+            "YAML", "Cron", "Storage",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The pure dependency-graph state machine: events in, actions out.
         .target(name: "Scheduler"),
         // Runs a validated workflow: actions, retries, cancellation, report.
         .target(name: "Executor", dependencies: [
-            "Workflow", "Scheduler", "Storage", "Credentials", "S3", "YAML",
+            "Workflow", "Scheduler", "Storage", "Credentials", "YAML",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -102,7 +107,7 @@ let package = Package(
         .target(name: "CBuildInfo", cSettings: [.define("BUCKETFLOW_GIT_COMMIT", to: gitCommit)]),
         // Command-line front end; the executable only calls into it.
         .target(name: "BucketflowCLI", dependencies: [
-            "Executor", "Workflow", "Cron", "Storage", "Scheduler", "Export", "ReportView", "CBuildInfo",
+            "Executor", "Workflow", "Cron", "Storage", "Providers", "Scheduler", "Export", "ReportView", "CBuildInfo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -134,12 +139,14 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"]),
-        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "YAML"]),
+        .testTarget(name: "WorkflowTests", dependencies: ["Workflow", "YAML", "Providers"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
-        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Workflow", "Storage", "Scheduler"]),
-        .testTarget(name: "CLITests", dependencies: ["BucketflowCLI", "Workflow"], exclude: ["Scripts"]),
-        .testTarget(name: "ReportViewTests", dependencies: ["ReportView", "Executor", "Workflow", "Scheduler"]),
-        .testTarget(name: "ExportTests", dependencies: ["Export", "Workflow", "YAML"]),
+        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Workflow", "Storage", "Scheduler", "Providers"]),
+        .testTarget(name: "CLITests", dependencies: ["BucketflowCLI", "Workflow", "Providers"], exclude: ["Scripts"]),
+        // One suite, every provider, each built through the registry.
+        .testTarget(name: "ConformanceTests", dependencies: ["Providers", "Storage"]),
+        .testTarget(name: "ReportViewTests", dependencies: ["ReportView", "Executor", "Workflow", "Scheduler", "Providers"]),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "Workflow", "YAML", "Providers"]),
     ]
 )
 

@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
 import Executor
+import Providers
 
 /// `bucketflow`: runs declarative YAML workflows against object storage.
 public struct BucketflowCommand: AsyncParsableCommand {
@@ -41,6 +42,8 @@ public enum BucketflowMain {
     /// 64, EX_USAGE) to the documented 2, like invalid workflows. With
     /// `plan --detailed-exitcode`, a usage error is 1 (Terraform's "error").
     static func run(_ arguments: [String]) async {
+        // The provider list every command validates and runs against.
+        BuiltInProviders.install()
         do {
             var command = try BucketflowCommand.parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {

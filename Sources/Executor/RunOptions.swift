@@ -1,4 +1,5 @@
 public import Foundation
+public import Storage
 public import Workflow
 
 /// How a run is carried out; everything the command line decides.
@@ -21,6 +22,9 @@ public struct RunOptions: Sendable {
     public var runID: String
     /// The run's start time (injected so tests can pin `run.date`).
     public var startedAt: Date
+    /// The providers storages are made by; nil: ``StorageRegistry/standard``
+    /// (the CLI installs the built-in list).
+    public var storageRegistry: StorageRegistry?
     /// `--only STEP --shard K/N`: the step handles only the objects whose
     /// key falls in shard K of N (``ShardAssignment``).
     public var shard: (step: String, assignment: ShardAssignment)?

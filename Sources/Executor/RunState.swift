@@ -54,7 +54,10 @@ actor RunState {
         guard let spec = workflow.storage(name) else {
             throw StepError(code: .unknownStorage, message: "no storage named \"\(name)\" is declared")
         }
-        let storage = try makeStorage(spec, workflow, context, spec.credentials.flatMap { credentials[$0] }, options.environment)
+        let found = spec.credentials.flatMap { credentials[$0] }
+        let storage = try StorageRegistry.$scoped.withValue(options.storageRegistry ?? StorageRegistry.standard) {
+            try makeStorage(spec, workflow, context, found, options.environment)
+        }
         storages[name] = storage
         return storage
     }

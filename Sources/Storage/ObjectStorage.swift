@@ -91,10 +91,17 @@ public protocol ObjectStorage: Sendable {
 
     /// Releases connections and other resources. Called once, when the run ends.
     func shutdown() async throws
+
+    /// The public URL of an object, when the provider has one (B2's friendly
+    /// download URL `{downloadUrl}/file/{bucket}/{key}`); nil otherwise.
+    /// The `upload` action's `url` output.
+    func publicURL(bucket: String, key: String) async throws -> String?
 }
 
 extension ObjectStorage {
     public func shutdown() async throws {}
+
+    public func publicURL(bucket: String, key: String) async throws -> String? { nil }
 
     public func download(bucket: String, key: String, to destination: URL, known: ObjectInfo) async throws -> TransferResult {
         try await download(bucket: bucket, key: key, to: destination)

@@ -51,8 +51,15 @@ public struct ScheduleSpec: Sendable, Hashable {
 
 /// A declared storage (`storage:` entry).
 public struct StorageSpec: Sendable, Hashable {
-    public enum Provider: String, Sendable, Hashable, CaseIterable {
-        case local, s3, b2
+    /// A `provider:` name; which names exist is the registry's business
+    /// (``StorageRegistry``), not this target's.
+    public struct Provider: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+        public static let local = Provider(rawValue: "local")
+        public static let s3 = Provider(rawValue: "s3")
+        public static let b2 = Provider(rawValue: "b2")
     }
 
     public var name: String

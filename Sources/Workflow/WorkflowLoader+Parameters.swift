@@ -149,7 +149,7 @@ extension Loader {
             return
         }
         if let problem = BucketNaming.problem(with: String(bucket), provider: storage.provider) {
-            let summary = BucketNaming.rules[storage.provider]?.summary ?? ""
+            let summary = BucketNaming.summary(provider: storage.provider)
             error(mark, "invalid bucket name \"\(Self.clip(String(bucket)))\" in \(label) for storage \"\(storage.name)\" (provider \(storage.provider.rawValue)): \(problem); \(summary)")
         }
     }

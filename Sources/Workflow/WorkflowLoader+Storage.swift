@@ -1,21 +1,41 @@
+public import Foundation
 import YAML
+public import Storage
+
+extension WorkflowLoader {
+    /// Loads `path`, validating storages against `registry` instead of
+    /// ``StorageRegistry/standard``.
+    public static func load(path: String, registry: StorageRegistry) throws(WorkflowError) -> Workflow {
+        let result: Result<Workflow, WorkflowError> = StorageRegistry.$scoped.withValue(registry) {
+            do throws(WorkflowError) { return .success(try load(path: path)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Like ``load(source:file:directory:sha256:)`` against `registry`.
+    public static func load(source: String, file: String, directory: URL, registry: StorageRegistry) throws(WorkflowError) -> Workflow {
+        let result: Result<Workflow, WorkflowError> = StorageRegistry.$scoped.withValue(registry) {
+            do throws(WorkflowError) { return .success(try load(source: source, file: file, directory: directory)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+}
 
 extension Loader {
-    static let storageKeys: [StorageSpec.Provider: [String]] = [
-        .local: ["provider", "root", "credentials"],
-        .s3: ["provider", "endpoint", "region", "preset", "account", "credentials", "addressing", "allow-insecure-http",
-              "multipart-threshold", "part-size", "part-concurrency", "max-attempts", "keep-alive"],
-        .b2: ["provider", "credentials", "endpoint", "bucket-id"],
-    ]
-
     // MARK: storage
 
+    /// Storage blocks, checked against the providers of the registry in use
+    /// (``StorageRegistry/standard``): provider names, keys, required keys and
+    /// each literal setting's type come from ``StorageProvider/settings``.
     mutating func loadStorages(_ node: YAMLNode?) -> [StorageSpec] {
         guard let node, !node.isNull else { return [] }
         guard let pairs = node.mapping else {
             error(node.mark, "`storage` must be a mapping of storage names to settings, found a \(node.kindName)")
             return []
         }
+        let registry = StorageRegistry.standard
+        let names = registry.names
+        let listed = Self.listing(names)
         var result: [StorageSpec] = []
         for pair in pairs {
             guard let name = pair.key.string, Self.isIdentifier(name) else {
@@ -31,16 +51,17 @@ extension Loader {
                 continue
             }
             guard let providerNode = pair.value["provider"] else {
-                error(pair.key.mark, "storage \"\(name)\" is missing required key \"provider\" (one of local, s3, b2)")
+                error(pair.key.mark, "storage \"\(name)\" is missing required key \"provider\" (one of \(names.joined(separator: ", ")))")
                 continue
             }
-            guard let providerName = providerNode.string, let provider = StorageSpec.Provider(rawValue: providerName) else {
+            guard let providerName = providerNode.string, let provider = registry.provider(named: providerName) else {
                 let given = providerNode.string ?? ""
-                error(providerNode.mark, "unknown provider \"\(Self.clip(given))\" for storage \"\(name)\"; use local, s3 or b2\(hints.hint(for: given, in: StorageSpec.Provider.allCases.map(\.rawValue)))")
+                error(providerNode.mark, "unknown provider \"\(Self.clip(given))\" for storage \"\(name)\"; use \(listed)\(hints.hint(for: given, in: names))")
                 continue
             }
-            let allowed = Self.storageKeys[provider] ?? []
+            let allowed = ["provider", "credentials"] + provider.settings.map(\.key)
             var values: [String: Value] = [:]
+            var written = Set<String>()
             var credentials: String?
             for setting in settings {
                 guard let key = setting.key.string, setting.key.scalar != nil else {
@@ -48,9 +69,10 @@ extension Loader {
                     continue
                 }
                 guard allowed.contains(key) else {
-                    error(setting.key.mark, "unknown key \"\(Self.clip(key))\" in storage \"\(name)\" (provider \(provider.rawValue))\(hints.hint(for: key, in: allowed))")
+                    error(setting.key.mark, "unknown key \"\(Self.clip(key))\" in storage \"\(name)\" (provider \(provider.name))\(hints.hint(for: key, in: allowed))")
                     continue
                 }
+                written.insert(key)
                 if key == "provider" { continue }
                 if key == "credentials" {
                     if let s = setting.value.string, setting.value.scalar != nil, !setting.value.isNull { credentials = s } else {
@@ -64,53 +86,72 @@ extension Loader {
                 }
                 values[key] = value(setting.value)
             }
-            if provider == .local, values["root"] == nil {
-                error(pair.key.mark, "storage \"\(name)\" (provider local) is missing required key \"root\" (the directory whose sub-directories are buckets, relative to this file)")
+            for required in provider.settings where required.required && values[required.key] == nil && !written.contains(required.key) {
+                error(pair.key.mark, "storage \"\(name)\" (provider \(provider.name)) is missing required key \"\(required.key)\" (\(required.doc))")
             }
-            if provider == .s3, values["endpoint"] == nil, values["preset"] == nil {
-                error(pair.key.mark, "storage \"\(name)\" (provider s3) needs `endpoint` (e.g. https://s3.us-west-004.backblazeb2.com) or `preset` (aws, b2, r2, minio)")
-            }
-            if provider == .b2, credentials == nil {
-                error(pair.key.mark, "storage \"\(name)\" (provider b2) is missing required key \"credentials\" (a load-credentials step with key_id and application_key)")
+            if provider.requiresCredentials, credentials == nil {
+                error(pair.key.mark, "storage \"\(name)\" (provider \(provider.name)) is missing required key \"credentials\" (a load-credentials step with \(provider.credentialKeysHint))")
             }
             checkStorageSettings(name: name, provider: provider, values: values)
-            if let preset = values["preset"]?.template?.literal, !["aws", "b2", "r2", "minio", "wasabi"].contains(preset) {
-                error(values["preset"]!.mark, "unknown preset \"\(Self.clip(preset))\"; use aws, b2, r2, minio or wasabi\(hints.hint(for: preset, in: ["aws", "b2", "r2", "minio", "wasabi"]))")
+            var literals: [String: String] = [:]
+            for (key, v) in values {
+                switch v.kind {
+                case .string(let t): if let literal = t.literal { literals[key] = literal }
+                case .bool(let b): literals[key] = b ? "true" : "false"
+                case .number(let n): literals[key] = ExpressionValue.format(n)
+                default: break
+                }
             }
-            if let addressing = values["addressing"]?.template?.literal, !["auto", "path", "virtual"].contains(addressing) {
-                error(values["addressing"]!.mark, "`addressing` must be auto, path or virtual")
+            for problem in provider.problems(literals: literals, written: written) {
+                error(pair.key.mark, "storage \"\(name)\" (provider \(provider.name)) \(problem)")
             }
-            result.append(StorageSpec(name: name, mark: pair.key.mark, provider: provider, settings: values, credentials: credentials))
+            result.append(StorageSpec(name: name, mark: pair.key.mark, provider: StorageSpec.Provider(rawValue: provider.name), settings: values, credentials: credentials))
         }
         return result
     }
 
-    /// Literal settings checked without I/O: endpoints are http(s) URLs with
-    /// a host, sizes and counts are in range, switches are booleans.
-    mutating func checkStorageSettings(name: String, provider: StorageSpec.Provider, values: [String: Value]) {
-        if let endpoint = values["endpoint"] {
-            if case .string(let t) = endpoint.kind {
-                if let literal = t.literal, let problem = EndpointCheck.problem(with: literal) {
-                    let example = provider == .b2 ? "https://api.backblazeb2.com" : "https://s3.us-west-004.backblazeb2.com"
-                    error(endpoint.mark, "`endpoint` of storage \"\(name)\" must be an http(s) URL such as \(example): \(problem), found \"\(Self.clip(literal))\"")
+    /// "local, s3 or b2".
+    static func listing(_ names: [String]) -> String {
+        guard names.count > 1 else { return names.first ?? "(no providers registered)" }
+        return names.dropLast().joined(separator: ", ") + " or " + names.last!
+    }
+
+    /// Literal settings checked without I/O, by each key's declared type:
+    /// URLs are http(s) with a host, sizes and counts are in range, switches
+    /// are booleans, choices are among the listed words.
+    mutating func checkStorageSettings(name: String, provider: any StorageProvider, values: [String: Value]) {
+        for setting in provider.settings {
+            guard let v = values[setting.key] else { continue }
+            let label = "`\(setting.key)` of storage \"\(name)\""
+            switch setting.kind {
+            case .string:
+                continue
+            case .url:
+                if case .string(let t) = v.kind {
+                    if let literal = t.literal, let problem = EndpointCheck.problem(with: literal) {
+                        let example = setting.example.map { " such as \($0)" } ?? ""
+                        error(v.mark, "\(label) must be an http(s) URL\(example): \(problem), found \"\(Self.clip(literal))\"")
+                    }
+                } else {
+                    error(v.mark, "\(label) must be an http(s) URL, found a \(v.kindName)")
                 }
-            } else {
-                error(endpoint.mark, "`endpoint` of storage \"\(name)\" must be an http(s) URL, found a \(endpoint.kindName)")
+            case .bytes(let range):
+                checkSize(v, label: label, range: range)
+            case .int(let range):
+                checkCount(v, label: label, range: range)
+            case .bool:
+                if case .bool = v.kind { continue }
+                if let t = v.template, t.literal == nil { continue }
+                error(v.mark, "\(label) must be true or false, found a \(v.kindName)")
+            case .choice(let words):
+                guard let t = v.template, let literal = t.literal else {
+                    if v.template == nil { error(v.mark, "\(label) must be one of \(Self.listing(words)), found a \(v.kindName)") }
+                    continue
+                }
+                if !words.contains(literal) {
+                    error(v.mark, "unknown \(setting.key) \"\(Self.clip(literal))\" for storage \"\(name)\"; use \(Self.listing(words))\(hints.hint(for: literal, in: words))")
+                }
             }
-        }
-        for key in ["multipart-threshold", "part-size"] {
-            guard let v = values[key] else { continue }
-            checkSize(v, label: "`\(key)` of storage \"\(name)\"", range: NumericLimits.partSize)
-        }
-        for (key, range) in [("part-concurrency", NumericLimits.partConcurrency), ("max-attempts", NumericLimits.maxAttempts)] {
-            guard let v = values[key] else { continue }
-            checkCount(v, label: "`\(key)` of storage \"\(name)\"", range: range)
-        }
-        for key in ["allow-insecure-http", "keep-alive"] {
-            guard let v = values[key] else { continue }
-            if case .bool = v.kind { continue }
-            if let t = v.template, t.literal == nil { continue }
-            error(v.mark, "`\(key)` of storage \"\(name)\" must be true or false, found a \(v.kindName)")
         }
     }
 

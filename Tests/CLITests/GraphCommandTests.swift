@@ -1,4 +1,5 @@
 import Foundation
+import Providers
 import Testing
 import Workflow
 
@@ -7,7 +8,7 @@ import Workflow
 
     /// Every (from, to) of the workflow's resolved dependencies.
     func expectedEdges(_ tree: ExampleTree, _ name: String) throws -> Set<[String]> {
-        let workflow = try WorkflowLoader.load(path: tree.url("workflows/\(name).yaml").path)
+        let workflow = try WorkflowLoader.load(path: tree.url("workflows/\(name).yaml").path, registry: BuiltInProviders.registry)
         return Set(workflow.steps.flatMap { step in step.dependencies.map { [$0, step.id] } })
     }
 
@@ -44,7 +45,7 @@ import Workflow
     /// quoted node labels, and three arrow kinds between declared nodes.
     @Test(arguments: workflows) func mermaidIsValidAndComplete(_ name: String) throws {
         let tree = try ExampleTree()
-        let workflow = try WorkflowLoader.load(path: tree.url("workflows/\(name).yaml").path)
+        let workflow = try WorkflowLoader.load(path: tree.url("workflows/\(name).yaml").path, registry: BuiltInProviders.registry)
         let result = try CLI.run(["graph", "workflows/\(name).yaml", "--format", "mermaid"], in: tree.root)
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

@@ -1,4 +1,5 @@
 import Foundation
+import Providers
 import Workflow
 @testable import Executor
 
@@ -48,6 +49,7 @@ final class TestWorkspace {
 
     func load(_ yaml: String, name: String = "wf.yaml") throws -> Workflow {
         try write(name, yaml)
+        BuiltInProviders.install()
         return try WorkflowLoader.load(path: url(name).path)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Providers
 import XCTest
 @testable import Export
 import Workflow
@@ -33,7 +34,7 @@ final class ArgoExportTests: XCTestCase {
         XCTAssertFalse(files.isEmpty)
         for url in files {
             let source = try String(contentsOf: url, encoding: .utf8)
-            let workflow = try WorkflowLoader.load(path: url.path)
+            let workflow = try WorkflowLoader.load(path: url.path, registry: BuiltInProviders.registry)
             let stream = try ArgoExporter.export(workflow, source: source, fileName: "workflows/" + url.lastPathComponent)
             let result = try ArgoValidator.validate(stream)
             let kinds = result.documents.compactMap { $0["kind"]?.string }
@@ -290,7 +291,7 @@ final class ArgoExportTests: XCTestCase {
             """
         let file = directory.appendingPathComponent("secrets.yaml")
         try Data(source.utf8).write(to: file)
-        let workflow = try WorkflowLoader.load(path: file.path)
+        let workflow = try WorkflowLoader.load(path: file.path, registry: BuiltInProviders.registry)
         var options = ExportOptions()
         options.envSecrets = ["b2-env"]
         options.secretFiles = [try SecretFile(parsing: "b2-file=/workflows-secrets/credentials.json", dataDirectory: "/data"),

@@ -1,4 +1,5 @@
 import Foundation
+import Providers
 import XCTest
 @testable import Export
 import Workflow
@@ -8,7 +9,7 @@ final class CronJobExportTests: XCTestCase {
         var exported = 0
         for url in ExportFixtures.workflowFiles {
             let source = try String(contentsOf: url, encoding: .utf8)
-            let workflow = try WorkflowLoader.load(path: url.path)
+            let workflow = try WorkflowLoader.load(path: url.path, registry: BuiltInProviders.registry)
             guard !workflow.schedules.isEmpty else {
                 XCTAssertThrowsError(try CronJobExporter.export(workflow, source: source, fileName: url.lastPathComponent)) { error in
                     XCTAssertTrue("\(error)".contains("has no `schedule:`"), "\(error)")

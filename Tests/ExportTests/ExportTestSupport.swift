@@ -1,4 +1,5 @@
 import Foundation
+import Providers
 import XCTest
 import YAML
 @testable import Export
@@ -82,7 +83,7 @@ enum ExportFixtures {
     /// Loads workflow text; fails the test with the diagnostics when invalid.
     static func load(_ source: String, file: String = "test.yaml") throws -> Workflow {
         do {
-            return try WorkflowLoader.load(source: source, file: file, directory: URL(fileURLWithPath: "/tmp"))
+            return try WorkflowLoader.load(source: source, file: file, directory: URL(fileURLWithPath: "/tmp"), registry: BuiltInProviders.registry)
         } catch {
             XCTFail("invalid test workflow:\n\(error.description)")
             throw error

@@ -1,4 +1,5 @@
 import Foundation
+import Providers
 import Testing
 import YAML
 @testable import Workflow
@@ -38,7 +39,7 @@ struct HostileCorpusTests {
         var diagnostics: [Diagnostic] = []
         let elapsed = clock.measure {
             do throws(WorkflowError) {
-                _ = try WorkflowLoader.load(path: path)
+                _ = try WorkflowLoader.load(path: path, registry: BuiltInProviders.registry)
             } catch {
                 diagnostics = error.diagnostics
             }

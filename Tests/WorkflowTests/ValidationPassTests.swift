@@ -1,4 +1,5 @@
 import Foundation
+import Providers
 import Testing
 import YAML
 @testable import Workflow
@@ -9,7 +10,7 @@ import YAML
 struct ValidationPassTests {
     func diagnostics(_ source: String) -> [String] {
         do {
-            _ = try WorkflowLoader.load(source: source, file: "wf.yaml", directory: URL(fileURLWithPath: "/tmp"))
+            _ = try WorkflowLoader.load(source: source, file: "wf.yaml", directory: URL(fileURLWithPath: "/tmp"), registry: BuiltInProviders.registry)
             return []
         } catch {
             return error.diagnostics.map(\.description)
@@ -17,7 +18,7 @@ struct ValidationPassTests {
     }
 
     func load(_ source: String) throws -> Workflow {
-        try WorkflowLoader.load(source: source, file: "wf.yaml", directory: URL(fileURLWithPath: "/tmp"))
+        try WorkflowLoader.load(source: source, file: "wf.yaml", directory: URL(fileURLWithPath: "/tmp"), registry: BuiltInProviders.registry)
     }
 
     static let header = """

@@ -1,4 +1,5 @@
 import Foundation
+import Providers
 import Testing
 import YAML
 @testable import Workflow
@@ -10,7 +11,7 @@ struct WorkflowLoaderTests {
 
     func diagnostics(_ source: String) -> [String] {
         do {
-            _ = try WorkflowLoader.load(source: source, file: "wf.yaml", directory: Self.directory)
+            _ = try WorkflowLoader.load(source: source, file: "wf.yaml", directory: Self.directory, registry: BuiltInProviders.registry)
             return []
         } catch {
             return error.diagnostics.map(\.description)
@@ -18,7 +19,7 @@ struct WorkflowLoaderTests {
     }
 
     func load(_ source: String) throws -> Workflow {
-        try WorkflowLoader.load(source: source, file: "wf.yaml", directory: Self.directory)
+        try WorkflowLoader.load(source: source, file: "wf.yaml", directory: Self.directory, registry: BuiltInProviders.registry)
     }
 
     static let valid = """
