@@ -84,7 +84,7 @@ public enum ActionKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .deleteBucket: return ["bucket", "deleted", "objects-deleted"]
         case .createFolder: return ["key", "url"]
         case .deleteFolder: return ["prefix", "count"]
-        case .upload: return ["keys", "count", "bytes", "url", "urls", "skipped"]
+        case .upload: return ["keys", "count", "bytes", "url", "location", "urls", "skipped"]
         case .download: return ["files", "count", "bytes", "path", "skipped"]
         case .copy: return ["keys", "count", "bytes", "url", "skipped"]
         case .list: return ["keys", "count", "bytes", "prefixes"]

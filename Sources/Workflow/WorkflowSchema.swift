@@ -1,4 +1,5 @@
 import Foundation
+public import Storage
 
 /// A JSON Schema (draft-07) of the workflow format, generated from the same
 /// tables validation uses (top-level keys, step keys, each action's
@@ -12,8 +13,8 @@ public enum WorkflowSchema {
     /// `$id` of the schema, for `# yaml-language-server: $schema=` lines.
     public static let identifier = "https://bucketflow.dev/schema/workflow-v1.json"
 
-    public static func json() -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: document(), options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
+    public static func json(registry: StorageRegistry = .standard) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: document(registry), options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -77,31 +78,32 @@ public enum WorkflowSchema {
         return ["type": "object", "required": ["action"], "properties": common, "allOf": branches]
     }
 
-    static func storage() -> [String: Any] {
-        let providers = StorageSpec.Provider.allCases
-        let branches: [[String: Any]] = providers.map { provider in
-            var properties: [String: Any] = [:]
-            for key in Loader.storageKeys[provider] ?? [] {
-                switch key {
-                case "provider": properties[key] = ["const": provider.rawValue]
-                case "allow-insecure-http", "keep-alive": properties[key] = orExpression(["type": "boolean"])
-                case "multipart-threshold", "part-size": properties[key] = byteSize
-                case "part-concurrency": properties[key] = orExpression(range(NumericLimits.partConcurrency))
-                case "max-attempts": properties[key] = orExpression(range(NumericLimits.maxAttempts))
-                case "addressing": properties[key] = orExpression(["enum": ["auto", "path", "virtual"]])
-                default: properties[key] = ["type": "string"]
-                }
-            }
-            return [
-                "if": ["properties": ["provider": ["const": provider.rawValue]], "required": ["provider"]],
-                "then": ["properties": properties, "additionalProperties": false],
-            ]
+    static func schema(for kind: ProviderSetting.Kind) -> [String: Any] {
+        switch kind {
+        case .string: return ["type": "string"]
+        case .url: return ["type": "string", "pattern": "^(https?://|\\$\\{\\{)"]
+        case .bool: return orExpression(["type": "boolean"])
+        case .bytes: return byteSize
+        case .int(let r): return orExpression(range(r))
+        case .choice(let words): return orExpression(["enum": words])
         }
-        return ["type": "object", "required": ["provider"],
-                "properties": ["provider": ["enum": providers.map(\.rawValue)]], "allOf": branches]
     }
 
-    static func document() -> [String: Any] {
+    /// Each provider's settings, from the provider registry.
+    static func storage(_ registry: StorageRegistry) -> [String: Any] {
+        let branches: [[String: Any]] = registry.providers.map { provider in
+            var properties: [String: Any] = ["provider": ["const": provider.name], "credentials": ["type": "string"]]
+            for setting in provider.settings { properties[setting.key] = schema(for: setting.kind) }
+            var then: [String: Any] = ["properties": properties, "additionalProperties": false]
+            let required = (provider.requiresCredentials ? ["credentials"] : []) + provider.settings.filter(\.required).map(\.key)
+            if !required.isEmpty { then["required"] = required }
+            return ["if": ["properties": ["provider": ["const": provider.name]], "required": ["provider"]], "then": then]
+        }
+        return ["type": "object", "required": ["provider"],
+                "properties": ["provider": ["enum": registry.names]], "allOf": branches]
+    }
+
+    static func document(_ registry: StorageRegistry) -> [String: Any] {
         let schedule: [String: Any] = [
             "type": "object", "required": ["cron"], "additionalProperties": false,
             "properties": ["cron": ["type": "string"], "timezone": ["type": "string"]],
@@ -128,7 +130,7 @@ public enum WorkflowSchema {
             "required": ["version", "name", "steps"],
             "additionalProperties": false,
             "properties": properties,
-            "definitions": ["step": step(), "storage": storage()],
+            "definitions": ["step": step(), "storage": storage(registry)],
         ]
     }
 }

@@ -55,6 +55,13 @@ import Testing
         #expect(transfers.first?["outcome"] as? String == "transferred")
         let png = try Data(contentsOf: tree.url("samples/data/somecollection/somefile.png"))
         #expect(transfers.first?["bytes"] as? Int == png.count)
-        #expect((upload["outputs"] as? [String: Any])?["url"] != nil)
+        // The url output is B2's friendly download URL, as the origin script's new_file.url.
+        let outputs = upload["outputs"] as? [String: Any] ?? [:]
+        let url = try #require(outputs["url"] as? String)
+        #expect(url.hasPrefix("http") && url.hasSuffix("/file/\(bucket)/remotefolder/remotefile.png"), Comment(rawValue: url))
+        #expect(outputs["location"] as? String == "b2://\(bucket)/remotefolder/remotefile.png")
+        // And it serves the bytes (the test bucket is private: the front wants the account's token,
+        // so only check that the URL points at the server bucketflow was configured with).
+        #expect(url.hasPrefix(server.endpoint) || url.contains("127.0.0.1"), Comment(rawValue: url))
     }
 }

@@ -64,6 +64,13 @@ enum UploadAction: StepAction {
         result.outputs = outputs(keys: zip(items, outcomes).compactMap { $1 == nil ? nil : $0.key }, target: target)
         result.outputs["bytes"] = .number(Double(counts.bytes))
         result.outputs["skipped"] = .number(Double(counts.unchanged))
+        // The provider's own address for a single object (B2: its friendly
+        // download URL, as the origin script's `new_file.url`); `location`
+        // keeps the NAME://bucket/key form for later steps.
+        if items.count == 1, outcomes.first.flatMap({ $0 }) != nil,
+           let url = try? await target.storage.publicURL(bucket: target.bucket, key: items[0].key) {
+            result.outputs["url"] = .string(url)
+        }
         result.summary = "\(counts.transferred) uploaded (\(ByteCount.format(counts.bytes)))" + (counts.unchanged > 0 ? ", \(counts.unchanged) unchanged" : "") + " to \(target.display)"
         if let failure = Transfers.failure("upload", total: items.count, journal: context.journal) {
             throw StepFailure(error: failure, partial: result)
@@ -86,6 +93,7 @@ enum UploadAction: StepAction {
         return [
             "keys": .list(keys.map(ExpressionValue.string)), "count": .number(Double(keys.count)), "bytes": .number(0),
             "url": urls.count == 1 ? urls[0] : .string(target.display), "urls": .list(urls), "skipped": .number(0),
+            "location": urls.count == 1 ? urls[0] : .string(target.display),
         ]
     }
 
