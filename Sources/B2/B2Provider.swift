@@ -20,7 +20,9 @@ public struct B2Provider: StorageProvider {
         ProviderSetting("part-size", .bytes(partSizes), default: "the account's recommendedPartSize",
                         doc: "size of each large-file part (at least the account's absoluteMinimumPartSize)"),
         ProviderSetting("part-concurrency", .int(1...64), default: "4", doc: "parts of one large file in flight"),
-        ProviderSetting("max-attempts", .int(1...100), default: "10", doc: "attempts per request"),
+        ProviderSetting("max-attempts", .int(1...100), default: "10", doc: "attempts per request (exponential backoff with full jitter between them)"),
+        ProviderSetting("max-list-keys", .int(1...1_000_000_000), default: "1000000", doc: "most keys one listing may return before it stops with an error"),
+        ProviderSetting("response-timeout", .int(1...86_400), default: "600", doc: "seconds one response may take in all (plus one per 64 KiB expected)"),
         ProviderSetting("bucket-id", .string, doc: "unused; B2 bucket ids are looked up by name"),
     ]
     public let requiresCredentials = true
@@ -44,6 +46,8 @@ public struct B2Provider: StorageProvider {
         if let bytes = settings.number("part-size") { configuration.partSize = bytes }
         if let n = settings.number("part-concurrency") { configuration.partConcurrency = Int(n) }
         if let n = settings.number("max-attempts") { configuration.maxAttempts = Int(n) }
+        if let n = settings.number("max-list-keys") { configuration.maxListKeys = Int(clamping: n) }
+        if let n = settings.number("response-timeout") { configuration.responseTimeout = Double(n) }
         return try B2Storage(configuration: configuration)
     }
 }
