@@ -4,6 +4,7 @@ import Synchronization
 import Cron
 import Executor
 import Workflow
+import Storage
 
 struct ScheduleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -152,11 +153,22 @@ private final class ChildProcesses: Sendable {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = log
+        // Waiting parks no cooperative-pool thread: the exit arrives through
+        // the termination handler, and the output is read on a Dispatch
+        // thread (BlockingIO), so overlapping runs on 2 cores never starve
+        // the scheduler's timers.
+        let (exited, exit) = AsyncStream<Int32>.makeStream()
+        process.terminationHandler = { finished in
+            exit.yield(finished.terminationStatus)
+            exit.finish()
+        }
         do { try process.run() } catch { return "could not start \(binary): \(error.localizedDescription)" }
         let pid = process.processIdentifier
         running.withLock { $0[pid] = process }
-        let data = await Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
-        process.waitUntilExit()
+        let reader = output.fileHandleForReading
+        let data = (try? await BlockingIO.run { _ in reader.readDataToEndOfFile() }) ?? Data()
+        var status: Int32 = -1
+        for await code in exited { status = code }
         running.withLock { _ = $0.removeValue(forKey: pid) }
         log.write(data)
         try? log.close()
@@ -167,7 +179,7 @@ private final class ChildProcesses: Sendable {
                 break
             }
         }
-        switch process.terminationStatus {
+        switch status {
         case 0: return "succeeded" + report
         case 1: return "failed" + report
         case 3: return "not started: the previous run still holds the lock (overlap: forbid)"

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// A local file chosen by an upload's `from:`, with the key suffix it maps to.
 struct LocalFile: Sendable, Hashable {
@@ -11,7 +12,7 @@ struct LocalFile: Sendable, Hashable {
 /// Expands an upload's `from:`: one file, a directory (recursively) or a glob
 /// (`*`, `?`, `[abc]` within a path segment, `**` across segments).
 enum LocalFiles {
-    static func expand(_ path: String, resolved: URL, exclude: [String] = []) throws -> [LocalFile] {
+    static func expand(_ path: String, resolved: URL, exclude: [String] = [], cancellation: CancellationFlag? = nil) throws -> [LocalFile] {
         let fm = FileManager.default
         let text = resolved.path
         let files: [LocalFile]
@@ -21,7 +22,7 @@ enum LocalFiles {
             let base = "/" + components[..<fixedCount].joined(separator: "/")
             let pattern = Array(components[fixedCount...])
             var matches: [LocalFile] = []
-            for file in try walk(URL(fileURLWithPath: base)) where matchSegments(pattern[...], file.relativePath.split(separator: "/").map(String.init)[...]) {
+            for file in try walk(URL(fileURLWithPath: base), cancellation: cancellation) where matchSegments(pattern[...], file.relativePath.split(separator: "/").map(String.init)[...]) {
                 matches.append(file)
             }
             files = matches
@@ -31,7 +32,7 @@ enum LocalFiles {
                 throw StepError(code: .noSuchFile, message: "\(path) does not exist (resolved to \(text))")
             }
             if isDirectory.boolValue {
-                files = try walk(resolved)
+                files = try walk(resolved, cancellation: cancellation)
             } else {
                 let attributes = try fm.attributesOfItem(atPath: text)
                 files = [LocalFile(url: resolved, relativePath: resolved.lastPathComponent, size: (attributes[.size] as? NSNumber)?.int64Value ?? 0)]
@@ -51,7 +52,9 @@ enum LocalFiles {
     }
 
     /// Every regular file under `directory`, skipping bucketflow's temp files.
-    static func walk(_ directory: URL) throws -> [LocalFile] {
+    /// Checks `cancellation` as it goes: the walk runs on a Dispatch thread
+    /// (BlockingIO), where `Task.checkCancellation()` would see no task.
+    static func walk(_ directory: URL, cancellation: CancellationFlag? = nil) throws -> [LocalFile] {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else { return [] }
@@ -59,6 +62,7 @@ enum LocalFiles {
         let basePath = directory.standardizedFileURL.path
         var files: [LocalFile] = []
         for case let url as URL in enumerator {
+            try cancellation?.check()
             let values = try url.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey])
             guard values.isRegularFile == true else { continue }
             if url.lastPathComponent.hasPrefix(".bucketflow-tmp-") { continue }

@@ -17,7 +17,7 @@ enum UploadAction: StepAction {
         let contentType = try context.string("content-type")
         let metadata = try context.stringMap("metadata")
         let exclude = try context.stringList("exclude")
-        let files = try await BlockingIO.run { _ in try LocalFiles.expand(sourceText, resolved: source, exclude: exclude) }
+        let files = try await BlockingIO.run { flag in try LocalFiles.expand(sourceText, resolved: source, exclude: exclude, cancellation: flag) }
         guard !files.isEmpty else {
             throw StepError(code: .noSuchFile, message: "no files match \(sourceText) (resolved to \(source.path)); check the path, which is relative to the workflow file")
         }
