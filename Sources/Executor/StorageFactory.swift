@@ -10,6 +10,11 @@ enum StorageFactory {
     static let secretKeyNames = ["aws_secret_access_key", "secret_access_key", "application_key", "secretaccesskey", "secret_key"]
     static let tokenNames = ["aws_session_token", "session_token"]
 
+    /// `STATE/uploads/`: the unfinished multipart uploads of this machine's runs.
+    static func uploadJournal(environment: [String: String]) -> UploadJournal {
+        UploadJournal(directory: StateDirectory.resolve(environment: environment).appendingPathComponent("uploads"))
+    }
+
     static func make(_ spec: StorageSpec, workflow: Workflow, context: EvaluationContext, credentials: CredentialSet?, environment: [String: String]) throws -> any ObjectStorage {
         func setting(_ key: String) throws -> String? {
             guard let value = spec.setting(key) else { return nil }
@@ -65,6 +70,9 @@ enum StorageFactory {
             if let text = try setting("part-concurrency"), let n = Int(text), n > 0 { configuration.partConcurrency = n }
             if let text = try setting("max-attempts"), let n = Int(text), n > 0 { configuration.maxAttempts = n }
             if let text = try setting("keep-alive") { configuration.reuseConnections = text != "false" }
+            // Multipart uploads are noted here until they end; the first
+            // upload through this storage aborts those of killed runs.
+            configuration.journal = uploadJournal(environment: environment)
             do {
                 return try S3Storage(configuration: configuration, environment: environment)
             } catch let error as StorageError {

@@ -29,6 +29,7 @@ extension S3Storage {
     ///   the page cache), so memory stays at one chunk.
     /// The signature covers `UNSIGNED-PAYLOAD`, so no SHA-256 pass is needed.
     public func upload(from source: URL, bucket: String, key: String, options: PutOptions) async throws -> TransferResult {
+        await abortAbandonedUploads()
         let file = try SharedFile.openForReading(source.path)
         let size = try FileIO.size(file)
         var headers: [(name: String, value: String)] = [("Content-Type", options.contentType ?? Self.contentType(forKey: key))]
@@ -104,7 +105,9 @@ extension S3Storage {
             let etag: String?
             do {
                 etag = try await completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, etags: parts.map(\.etag))
+                forgetUpload(uploadID)
             } catch let error as CompletedMeanwhile {
+                forgetUpload(uploadID)
                 // The answer to an earlier attempt was lost (a connection
                 // cut after the server completed): the object must be there,
                 // with our parts' ETag or at least our size, written now.
@@ -158,6 +161,9 @@ extension S3Storage {
                 guard let id = S3XMLElement.parse(data)?.string("UploadId"), !id.isEmpty else {
                     throw StorageError(.other, "the service did not start a multipart upload for \(bucket)/\(key)")
                 }
+                // Noted before any part is sent, so a run killed from here on
+                // leaves an entry for the next run to abort.
+                self.noteUpload(bucket: bucket, key: key, uploadID: id)
                 return id
             }
         }.value
@@ -215,10 +221,68 @@ extension S3Storage {
                 (try? await self.performCollecting(call, accept: [200, 204, 404])) != nil
             }
         }.value
+        if succeeded { forgetUpload(uploadID) }
         if !succeeded {
             logger.warning("could not abort multipart upload of \(bucket)/\(key); it may linger until a lifecycle rule removes it")
         }
         abortedUploads.withLock { $0.append(AbortRecord(key: key, uploadID: uploadID, succeeded: succeeded)) }
+    }
+
+    // MARK: The upload journal
+
+    /// The journal's name for this service.
+    var journalEndpoint: String { configuration.endpoint.absoluteString }
+
+    /// Notes a started upload in the journal (if any). A journal that
+    /// cannot be written is logged, not fatal: the upload itself is fine.
+    func noteUpload(bucket: String, key: String, uploadID: String) {
+        guard let journal = configuration.journal else { return }
+        do {
+            try journal.record(UploadJournal.Entry(provider: "s3", endpoint: journalEndpoint, bucket: bucket, key: key, uploadID: uploadID))
+        } catch {
+            logger.warning("could not note multipart upload \(uploadID) in \(journal.directory.path): \(error)")
+        }
+    }
+
+    /// Removes a completed or aborted upload from the journal.
+    func forgetUpload(_ uploadID: String) {
+        configuration.journal?.remove(provider: "s3", endpoint: journalEndpoint, uploadID: uploadID)
+    }
+
+    /// Sweeps of a journal at an endpoint, at most one per process each.
+    private static let journalSweeps = Mutex<[String: Task<Int, Never>]>([:])
+
+    /// Aborts the multipart uploads the journal holds for this endpoint
+    /// whose process is gone (a run killed mid-upload), and removes their
+    /// entries. Runs once per process for each journal and endpoint; later
+    /// calls wait for that first sweep and return its count.
+    ///
+    /// An abort that fails keeps its entry for the next run; an upload the
+    /// service no longer knows (404: completed or aborted meanwhile) is removed.
+    ///
+    /// - Returns: How many uploads were aborted (or found gone).
+    @discardableResult
+    public func abortAbandonedUploads() async -> Int {
+        guard let journal = configuration.journal else { return 0 }
+        let id = journal.directory.standardizedFileURL.path + "\n" + journalEndpoint
+        let task = Self.journalSweeps.withLock { sweeps in
+            if let running = sweeps[id] { return running }
+            let task = Task.detached { () -> Int in
+                var count = 0
+                for entry in journal.abandoned(provider: "s3", endpoint: self.journalEndpoint) {
+                    let call = Call(method: .DELETE, bucket: entry.bucket, key: entry.key, query: [("uploadId", entry.uploadID)], operation: "AbortMultipartUpload")
+                    if (try? await self.performCollecting(call, accept: [200, 204, 404])) != nil {
+                        self.logger.info("aborted multipart upload \(entry.uploadID) of \(entry.bucket)/\(entry.key), left by process \(entry.pid)")
+                        journal.remove(provider: "s3", endpoint: self.journalEndpoint, uploadID: entry.uploadID)
+                        count += 1
+                    }
+                }
+                return count
+            }
+            sweeps[id] = task
+            return task
+        }
+        return await task.value
     }
 
     /// Server-side copy of an object above 5 GiB with concurrent UploadPartCopy.
@@ -244,6 +308,7 @@ extension S3Storage {
                 return etag
             }
             let etag = try await completeMultipartUpload(bucket: toBucket, key: toKey, uploadID: uploadID, etags: etags)
+            forgetUpload(uploadID)
             return TransferResult(key: toKey, bytes: info.size, etag: etag)
         } catch {
             await abortMultipartUpload(bucket: toBucket, key: toKey, uploadID: uploadID)
