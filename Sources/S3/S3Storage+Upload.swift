@@ -155,6 +155,10 @@ extension S3Storage {
     func createMultipartUpload(bucket: String, key: String, headers: [(name: String, value: String)]) async throws -> String {
         let metrics = TransferMetrics.current
         let call = Call(method: .POST, bucket: bucket, key: key, query: [("uploads", "")], headers: headers, operation: "CreateMultipartUpload")
+        // Noted before the request: killed while it is in flight, the
+        // service may have started an upload whose id this process never saw.
+        let pending = notePendingUpload(bucket: bucket, key: key)
+        defer { if let pending { configuration.journal?.remove(pending) } }
         let uploadID = try await Task.detached {
             try await TransferMetrics.$current.withValue(metrics) {
                 let (_, data) = try await self.performCollecting(call)
@@ -244,6 +248,19 @@ extension S3Storage {
         }
     }
 
+    /// Notes an upload about to be requested (no id yet).
+    func notePendingUpload(bucket: String, key: String) -> UploadJournal.Entry? {
+        guard let journal = configuration.journal else { return nil }
+        let entry = UploadJournal.Entry.pending(provider: "s3", endpoint: journalEndpoint, bucket: bucket, key: key)
+        do {
+            try journal.record(entry)
+            return entry
+        } catch {
+            logger.warning("could not note a multipart upload of \(bucket)/\(key) in \(journal.directory.path): \(error)")
+            return nil
+        }
+    }
+
     /// Removes a completed or aborted upload from the journal.
     func forgetUpload(_ uploadID: String) {
         configuration.journal?.remove(provider: "s3", endpoint: journalEndpoint, uploadID: uploadID)
@@ -269,7 +286,27 @@ extension S3Storage {
             if let running = sweeps[id] { return running }
             let task = Task.detached { () -> Int in
                 var count = 0
-                for entry in journal.abandoned(provider: "s3", endpoint: self.journalEndpoint) {
+                for entry in journal.abandoned(provider: "s3", endpoint: self.journalEndpoint) where entry.isPending {
+                    // The id never came back: abort the uploads of exactly that
+                    // key, except those a live process has noted as its own.
+                    let alive = journal.entries().map(\.entry).filter { UploadJournal.isAlive(pid: $0.pid, startedAt: $0.processStart) }
+                    // A live run starting an upload of the same key right now: its id is not known yet; leave the entry for later.
+                    if alive.contains(where: { $0.isPending && $0.bucket == entry.bucket && $0.key == entry.key }) { continue }
+                    guard let uploads = try? await self.listMultipartUploads(bucket: entry.bucket, prefix: entry.key) else { continue }
+                    let live = Set(alive.map(\.uploadID))
+                    var all = true
+                    for upload in uploads where upload.key == entry.key && !live.contains(upload.uploadID) {
+                        let call = Call(method: .DELETE, bucket: entry.bucket, key: entry.key, query: [("uploadId", upload.uploadID)], operation: "AbortMultipartUpload")
+                        if (try? await self.performCollecting(call, accept: [200, 204, 404])) != nil {
+                            self.logger.info("aborted multipart upload \(upload.uploadID) of \(entry.bucket)/\(entry.key), possibly left by process \(entry.pid)")
+                            count += 1
+                        } else {
+                            all = false
+                        }
+                    }
+                    if all { journal.remove(entry) }
+                }
+                for entry in journal.abandoned(provider: "s3", endpoint: self.journalEndpoint) where !entry.isPending {
                     let call = Call(method: .DELETE, bucket: entry.bucket, key: entry.key, query: [("uploadId", entry.uploadID)], operation: "AbortMultipartUpload")
                     if (try? await self.performCollecting(call, accept: [200, 204, 404])) != nil {
                         self.logger.info("aborted multipart upload \(entry.uploadID) of \(entry.bucket)/\(entry.key), left by process \(entry.pid)")

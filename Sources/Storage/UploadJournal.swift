@@ -20,8 +20,11 @@ public struct UploadJournal: Sendable {
         public var endpoint: String
         public var bucket: String
         public var key: String
-        /// The S3 upload id or the B2 large file id.
+        /// The S3 upload id or the B2 large file id; empty while the request
+        /// starting the upload is in flight (see ``isPending``).
         public var uploadID: String
+        /// Names the file of a pending entry (no upload id yet).
+        public var nonce: String?
         /// The process that started the upload.
         public var pid: Int32
         /// That process's start time (`/proc/<pid>/stat` field 22, clock
@@ -40,6 +43,19 @@ public struct UploadJournal: Sendable {
             self.pid = pid
             self.processStart = processStart
             self.startedAt = startedAt
+        }
+
+        /// An upload whose start was requested but whose id never came
+        /// back: a process killed meanwhile may have left an upload of
+        /// `key` that only a listing can find.
+        public var isPending: Bool { uploadID.isEmpty }
+
+        /// A pending entry for `key` (see ``isPending``), noted before the
+        /// request that starts the upload is sent.
+        public static func pending(provider: String, endpoint: String, bucket: String, key: String) -> Entry {
+            var entry = Entry(provider: provider, endpoint: endpoint, bucket: bucket, key: key, uploadID: "")
+            entry.nonce = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+            return entry
         }
     }
 
@@ -62,7 +78,15 @@ public struct UploadJournal: Sendable {
     }
 
     func url(of entry: Entry) -> URL {
-        directory.appendingPathComponent(Self.fileName(provider: entry.provider, endpoint: entry.endpoint, uploadID: entry.uploadID))
+        if entry.isPending {
+            return directory.appendingPathComponent("\(entry.provider)-pending-\(entry.pid)-\(entry.nonce ?? "0").json")
+        }
+        return directory.appendingPathComponent(Self.fileName(provider: entry.provider, endpoint: entry.endpoint, uploadID: entry.uploadID))
+    }
+
+    /// Removes an entry's file (a pending one once its upload has an id).
+    public func remove(_ entry: Entry) {
+        unlink(url(of: entry).path)
     }
 
     /// Writes `entry` (atomically: a reader never sees half of it).

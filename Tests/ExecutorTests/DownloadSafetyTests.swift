@@ -79,6 +79,29 @@ struct DownloadSafetyTests {
         #expect(ws.temporaryFiles().isEmpty)
     }
 
+    /// A run killed right after creating its temporary file leaves it
+    /// empty: its dead writer's pid lets the next run remove it at once,
+    /// while an empty, young file of a live process stays (it may be about
+    /// to lock it).
+    @Test func emptyFilesOfDeadWritersAreSweptAtOnce() async throws {
+        let ws = try TestWorkspace()
+        try ws.write("buckets/bkt/a.txt", "a\n")
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        try FileManager.default.createDirectory(at: ws.url("out"), withIntermediateDirectories: true)
+        try Data().write(to: ws.url("out/.bucketflow-tmp-\(child.processIdentifier)-dead"))
+        try Data().write(to: ws.url("out/.bucketflow-tmp-\(getpid())-young"))
+        let report = try await ws.run(Self.header + """
+
+            steps:
+              down: {action: download, from: "disk://bkt/a.txt", to: out/a.txt}
+            """)
+        #expect(report.step("down").status == .succeeded)
+        #expect(ws.temporaryFiles() == ["out/.bucketflow-tmp-\(getpid())-young"])
+    }
+
     @Test func aKeyCrossingALinkedSubFolderIsRefused() async throws {
         let ws = try TestWorkspace()
         try ws.write("buckets/bkt/x/ok.txt", "ok\n")
