@@ -26,6 +26,9 @@ import Testing
         print(text)
         #expect(process.terminationStatus == 0, Comment(rawValue: text))
         #expect(text.contains("20 trials passed"), Comment(rawValue: text))
+        // The kills must land mid-run (not after the run ended) for the trials to prove anything.
+        let killed = text.firstMatch(of: /\((\d+) killed mid-run/).flatMap { Int($0.1) } ?? 0
+        #expect(killed >= 5, Comment(rawValue: text))
         // In CI, scripts/s3-test-servers has installed rclone: the S3 trials must run.
         if Self.inCI && ProcessInfo.processInfo.environment["BUCKETFLOW_TEST_S3_SERVERS"] != nil {
             #expect(!text.contains("S3 trials SKIPPED"), Comment(rawValue: text))
