@@ -178,6 +178,10 @@ extension B2Storage {
 
     func startLargeFile(bucketID: String, bucket: String, key: String, contentType: String, fileInfo: [String: String]) async throws -> String {
         struct Started: Decodable, Sendable { var fileId: String }
+        // Noted before the request: killed while it is in flight, B2 may
+        // have started a large file whose id this process never saw.
+        let pending = notePendingLargeFile(bucket: bucket, key: key)
+        defer { if let pending { configuration.journal?.remove(pending) } }
         let fileID = try await api("b2_start_large_file", Started.self, subject: Subject(bucket: bucket, key: key)) { _ in
             ["bucketId": .string(bucketID), "fileName": .string(key), "contentType": .string(contentType),
              "fileInfo": .object(fileInfo.mapValues { .string($0) })]
@@ -210,6 +214,31 @@ extension B2Storage {
         }
     }
 
+    func notePendingLargeFile(bucket: String, key: String) -> UploadJournal.Entry? {
+        guard let journal = configuration.journal else { return nil }
+        let entry = UploadJournal.Entry.pending(provider: "b2", endpoint: journalEndpoint, bucket: bucket, key: key)
+        do {
+            try journal.record(entry)
+            return entry
+        } catch {
+            logger.warning("could not note a large file of \(bucket)/\(key) in \(journal.directory.path): \(error)")
+            return nil
+        }
+    }
+
+    /// The unfinished large files named exactly `key` started since
+    /// `since` (a minute of clock skew allowed), first page only (100).
+    func unfinishedLargeFiles(bucket: String, key: String, since: Date) async throws -> [String] {
+        struct Unfinished: Decodable, Sendable { var fileId: String; var fileName: String; var uploadTimestamp: Int64? }
+        struct Page: Decodable, Sendable { var files: [Unfinished] }
+        let bucketID = try await bucketID(bucket, key: key)
+        let page = try await api("b2_list_unfinished_large_files", Page.self, subject: Subject(bucket: bucket, key: key)) { _ in
+            ["bucketId": .string(bucketID), "namePrefix": .string(key), "maxFileCount": .int(100)]
+        }
+        let earliest = Int64((since.timeIntervalSince1970 - 60) * 1000)
+        return page.files.filter { $0.fileName == key && ($0.uploadTimestamp ?? Int64.max) >= earliest }.map(\.fileId)
+    }
+
     func forgetLargeFile(_ fileID: String) {
         configuration.journal?.remove(provider: "b2", endpoint: journalEndpoint, uploadID: fileID)
     }
@@ -232,7 +261,25 @@ extension B2Storage {
             if let running = sweeps[id] { return running }
             let task = Task.detached { () -> Int in
                 var count = 0
-                for entry in journal.abandoned(provider: "b2", endpoint: self.journalEndpoint) {
+                for entry in journal.abandoned(provider: "b2", endpoint: self.journalEndpoint) where entry.isPending {
+                    // The id never came back: cancel the large files of exactly
+                    // that key started since, except those live processes noted.
+                    let alive = journal.entries().map(\.entry).filter { UploadJournal.isAlive(pid: $0.pid, startedAt: $0.processStart) }
+                    if alive.contains(where: { $0.isPending && $0.bucket == entry.bucket && $0.key == entry.key }) { continue }
+                    guard let found = try? await self.unfinishedLargeFiles(bucket: entry.bucket, key: entry.key, since: entry.startedAt) else { continue }
+                    let live = Set(alive.map(\.uploadID))
+                    var all = true
+                    for fileID in found where !live.contains(fileID) {
+                        do {
+                            _ = try await self.api("b2_cancel_large_file", CancelledLargeFile.self, subject: Subject(key: entry.key)) { _ in ["fileId": .string(fileID)] }
+                            count += 1
+                        } catch {
+                            all = false
+                        }
+                    }
+                    if all { journal.remove(entry) }
+                }
+                for entry in journal.abandoned(provider: "b2", endpoint: self.journalEndpoint) where !entry.isPending {
                     var gone = false
                     do {
                         _ = try await self.api("b2_cancel_large_file", CancelledLargeFile.self, subject: Subject(key: entry.key)) { _ in ["fileId": .string(entry.uploadID)] }

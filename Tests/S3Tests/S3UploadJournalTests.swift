@@ -36,14 +36,23 @@ struct S3UploadJournalTests {
             // Another endpoint's entry is not this storage's to abort.
             try journal.record(UploadJournal.Entry(provider: "s3", endpoint: "http://127.0.0.1:1/", bucket: bucket, key: "x", uploadID: "other",
                                                    pid: try Self.deadPID(), processStart: nil))
-            #expect(Set(try await storage.listMultipartUploads(bucket: bucket).map(\.uploadID)) == [dead, live])
+            // Killed while CreateMultipartUpload was in flight: only a
+            // pending entry, and an upload the journal never saw.
+            let bare = try server.storage()
+            let lost = try await bare.createMultipartUpload(bucket: bucket, key: "lost.bin", headers: [])
+            try await bare.shutdown()
+            var pending = UploadJournal.Entry.pending(provider: "s3", endpoint: endpoint, bucket: bucket, key: "lost.bin")
+            pending.pid = try Self.deadPID()
+            pending.processStart = nil
+            try journal.record(pending)
+            #expect(Set(try await storage.listMultipartUploads(bucket: bucket).map(\.uploadID)) == [dead, live, lost])
 
             // The next run makes its storage again and uploads.
             let next = try server.storage { $0.journal = journal }
             _ = try await next.upload(from: source, bucket: bucket, key: "new.bin", options: PutOptions())
             // The upload swept before it started.
             #expect(try await storage.listMultipartUploads(bucket: bucket).map(\.uploadID) == [live])
-            #expect(await next.abortAbandonedUploads() == 1)  // that sweep, once: a later call returns its count
+            #expect(await next.abortAbandonedUploads() == 2)  // that sweep, once: a later call returns its count
             try await next.shutdown()
             #expect(Set(journal.entries().map(\.entry.uploadID)) == [live, "other"])
             await storage.abortMultipartUpload(bucket: bucket, key: "live.bin", uploadID: live)
