@@ -1,5 +1,6 @@
 public import Foundation
 public import HTTPTransport
+public import Storage
 
 /// How to reach Backblaze B2's native API, and how hard to push it.
 public struct B2Configuration: Sendable {
@@ -53,6 +54,10 @@ public struct B2Configuration: Sendable {
         get { listingLimits.maxPages }
         set { listingLimits.maxPages = max(1, newValue) }
     }
+    /// Where this process notes the large files it starts until they are
+    /// finished or cancelled, so a later run cancels those of a killed run
+    /// (``B2Storage/cancelAbandonedLargeFiles()``). nil: not noted.
+    public var journal: UploadJournal?
     /// Copies of files above this size use b2_copy_part (b2_copy_file stops
     /// at 5 GB); lowered only by tests.
     package var largeCopyThreshold: Int64 = 5_000_000_000

@@ -48,6 +48,7 @@ public struct B2Provider: StorageProvider {
         if let n = settings.number("max-attempts") { configuration.maxAttempts = Int(n) }
         if let n = settings.number("max-list-keys") { configuration.maxListKeys = Int(clamping: n) }
         if let n = settings.number("response-timeout") { configuration.responseTimeout = Double(n) }
+        configuration.journal = context.uploadJournal
         return try B2Storage(configuration: configuration)
     }
 }

@@ -54,6 +54,7 @@ extension B2Storage {
         }
         let id = try await bucketID(bucket, key: key)
         let session = try await auth.session()
+        await cancelAbandonedLargeFiles()
         let file = try SharedFile.openForReading(source.path)
         let size = try FileIO.size(file)
         let contentType = options.contentType ?? ContentTypes.guess(key)
@@ -177,16 +178,128 @@ extension B2Storage {
 
     func startLargeFile(bucketID: String, bucket: String, key: String, contentType: String, fileInfo: [String: String]) async throws -> String {
         struct Started: Decodable, Sendable { var fileId: String }
-        return try await api("b2_start_large_file", Started.self, subject: Subject(bucket: bucket, key: key)) { _ in
+        // Noted before the request: killed while it is in flight, B2 may
+        // have started a large file whose id this process never saw.
+        let pending = notePendingLargeFile(bucket: bucket, key: key)
+        defer { if let pending { configuration.journal?.remove(pending) } }
+        let fileID = try await api("b2_start_large_file", Started.self, subject: Subject(bucket: bucket, key: key)) { _ in
             ["bucketId": .string(bucketID), "fileName": .string(key), "contentType": .string(contentType),
              "fileInfo": .object(fileInfo.mapValues { .string($0) })]
         }.fileId
+        // Noted before any part is sent: a run killed from here on leaves
+        // an entry for the next run to cancel.
+        noteLargeFile(bucket: bucket, key: key, fileID: fileID)
+        return fileID
     }
 
     func finishLargeFile(fileID: String, partSHA1s: [String], bucket: String, key: String) async throws -> B2File {
-        try await api("b2_finish_large_file", B2File.self, subject: Subject(bucket: bucket, key: key)) { _ in
+        let finished = try await api("b2_finish_large_file", B2File.self, subject: Subject(bucket: bucket, key: key)) { _ in
             ["fileId": .string(fileID), "partSha1Array": .array(partSHA1s.map { .string($0) })]
         }
+        forgetLargeFile(fileID)
+        return finished
+    }
+
+    // MARK: The upload journal
+
+    /// The journal's name for this account's service.
+    var journalEndpoint: String { configuration.authorizationURL.absoluteString }
+
+    func noteLargeFile(bucket: String, key: String, fileID: String) {
+        guard let journal = configuration.journal else { return }
+        do {
+            try journal.record(UploadJournal.Entry(provider: "b2", endpoint: journalEndpoint, bucket: bucket, key: key, uploadID: fileID))
+        } catch {
+            logger.warning("could not note large file \(fileID) in \(journal.directory.path): \(error)")
+        }
+    }
+
+    func notePendingLargeFile(bucket: String, key: String) -> UploadJournal.Entry? {
+        guard let journal = configuration.journal else { return nil }
+        let entry = UploadJournal.Entry.pending(provider: "b2", endpoint: journalEndpoint, bucket: bucket, key: key)
+        do {
+            try journal.record(entry)
+            return entry
+        } catch {
+            logger.warning("could not note a large file of \(bucket)/\(key) in \(journal.directory.path): \(error)")
+            return nil
+        }
+    }
+
+    /// The unfinished large files named exactly `key` started since
+    /// `since` (a minute of clock skew allowed), first page only (100).
+    func unfinishedLargeFiles(bucket: String, key: String, since: Date) async throws -> [String] {
+        struct Unfinished: Decodable, Sendable { var fileId: String; var fileName: String; var uploadTimestamp: Int64? }
+        struct Page: Decodable, Sendable { var files: [Unfinished] }
+        let bucketID = try await bucketID(bucket, key: key)
+        let page = try await api("b2_list_unfinished_large_files", Page.self, subject: Subject(bucket: bucket, key: key)) { _ in
+            ["bucketId": .string(bucketID), "namePrefix": .string(key), "maxFileCount": .int(100)]
+        }
+        let earliest = Int64((since.timeIntervalSince1970 - 60) * 1000)
+        return page.files.filter { $0.fileName == key && ($0.uploadTimestamp ?? Int64.max) >= earliest }.map(\.fileId)
+    }
+
+    func forgetLargeFile(_ fileID: String) {
+        configuration.journal?.remove(provider: "b2", endpoint: journalEndpoint, uploadID: fileID)
+    }
+
+    /// Sweeps of a journal at an authorization URL, at most one per process each.
+    private static let journalSweeps = Mutex<[String: Task<Int, Never>]>([:])
+
+    /// Cancels (`b2_cancel_large_file`) the large files the journal holds
+    /// for this service whose process is gone (a run killed mid-upload),
+    /// and removes their entries. Once per process for each journal and
+    /// service; later calls wait for the first sweep. A cancel that fails
+    /// keeps its entry for the next run.
+    ///
+    /// - Returns: How many large files were cancelled (or found gone).
+    @discardableResult
+    public func cancelAbandonedLargeFiles() async -> Int {
+        guard let journal = configuration.journal else { return 0 }
+        let id = journal.directory.standardizedFileURL.path + "\n" + journalEndpoint
+        let task = Self.journalSweeps.withLock { sweeps in
+            if let running = sweeps[id] { return running }
+            let task = Task.detached { () -> Int in
+                var count = 0
+                for entry in journal.abandoned(provider: "b2", endpoint: self.journalEndpoint) where entry.isPending {
+                    // The id never came back: cancel the large files of exactly
+                    // that key started since, except those live processes noted.
+                    let alive = journal.entries().map(\.entry).filter { UploadJournal.isAlive(pid: $0.pid, startedAt: $0.processStart) }
+                    if alive.contains(where: { $0.isPending && $0.bucket == entry.bucket && $0.key == entry.key }) { continue }
+                    guard let found = try? await self.unfinishedLargeFiles(bucket: entry.bucket, key: entry.key, since: entry.startedAt) else { continue }
+                    let live = Set(alive.map(\.uploadID))
+                    var all = true
+                    for fileID in found where !live.contains(fileID) {
+                        do {
+                            _ = try await self.api("b2_cancel_large_file", CancelledLargeFile.self, subject: Subject(key: entry.key)) { _ in ["fileId": .string(fileID)] }
+                            count += 1
+                        } catch {
+                            all = false
+                        }
+                    }
+                    if all { journal.remove(entry) }
+                }
+                for entry in journal.abandoned(provider: "b2", endpoint: self.journalEndpoint) where !entry.isPending {
+                    var gone = false
+                    do {
+                        _ = try await self.api("b2_cancel_large_file", CancelledLargeFile.self, subject: Subject(key: entry.key)) { _ in ["fileId": .string(entry.uploadID)] }
+                        gone = true
+                    } catch let error as StorageError where error.code == .noSuchKey || error.code == .noSuchBucket {
+                        gone = true  // finished or cancelled meanwhile
+                    } catch {
+                        self.logger.warning("could not cancel the large file \(entry.key) (\(entry.uploadID)) left by process \(entry.pid): \(self.scrub(String(describing: error)))")
+                    }
+                    if gone {
+                        journal.remove(provider: "b2", endpoint: self.journalEndpoint, uploadID: entry.uploadID)
+                        count += 1
+                    }
+                }
+                return count
+            }
+            sweeps[id] = task
+            return task
+        }
+        return await task.value
     }
 
     /// Runs `body`; on any error or cancellation cancels the large file on
@@ -199,6 +312,7 @@ extension B2Storage {
             let succeeded = await Task {
                 do {
                     _ = try await self.api("b2_cancel_large_file", CancelledLargeFile.self, subject: Subject(key: key)) { _ in ["fileId": .string(fileID)] }
+                    self.forgetLargeFile(fileID)
                     return true
                 } catch {
                     self.logger.warning("could not cancel the unfinished large file \(key) (\(fileID)): \(self.scrub(String(describing: error)))")

@@ -36,7 +36,10 @@ enum StorageFactory {
             return try provider.make(
                 settings: ProviderSettings(storageName: spec.name, values: values),
                 credentials: providerCredentials,
-                context: ProviderContext(workflowDirectory: workflow.directory, environment: environment))
+                context: ProviderContext(workflowDirectory: workflow.directory, environment: environment,
+                                         // Multipart uploads are noted here until they end; the first upload
+                                         // through a storage aborts those of killed runs.
+                                         uploadJournal: UploadJournal(directory: StateDirectory.resolve(environment: environment).appendingPathComponent("uploads"))))
         } catch let error as ProviderCredentialsError {
             throw StepError(code: .credentialsError, message: error.message)
         } catch let error as StorageError {

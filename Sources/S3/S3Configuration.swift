@@ -79,6 +79,11 @@ public struct S3Configuration: Sendable {
         set { listingLimits.maxPages = max(1, newValue) }
     }
 
+    /// Where this process notes the multipart uploads it starts until they
+    /// complete or are aborted, so a later run aborts those of a killed run
+    /// (``S3Storage/abortAbandonedUploads()``). nil: not noted.
+    public var journal: UploadJournal?
+
     /// Copies of objects above this size use UploadPartCopy (S3's
     /// CopyObject stops at 5 GiB); lowered only by tests.
     package var multipartCopyThreshold: Int64 = 5 << 30

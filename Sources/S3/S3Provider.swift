@@ -74,6 +74,7 @@ public struct S3Provider: StorageProvider {
         if let keepAlive = settings.bool("keep-alive") { configuration.reuseConnections = keepAlive }
         if let n = settings.number("max-list-keys") { configuration.maxListKeys = Int(clamping: n) }
         if let n = settings.number("response-timeout") { configuration.responseTimeout = Double(n) }
+        configuration.journal = context.uploadJournal
         return try S3Storage(configuration: configuration, environment: context.environment)
     }
 }

@@ -29,6 +29,7 @@ extension S3Storage {
     ///   the page cache), so memory stays at one chunk.
     /// The signature covers `UNSIGNED-PAYLOAD`, so no SHA-256 pass is needed.
     public func upload(from source: URL, bucket: String, key: String, options: PutOptions) async throws -> TransferResult {
+        await abortAbandonedUploads()
         let file = try SharedFile.openForReading(source.path)
         let size = try FileIO.size(file)
         var headers: [(name: String, value: String)] = [("Content-Type", options.contentType ?? Self.contentType(forKey: key))]
@@ -104,7 +105,9 @@ extension S3Storage {
             let etag: String?
             do {
                 etag = try await completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, etags: parts.map(\.etag))
+                forgetUpload(uploadID)
             } catch let error as CompletedMeanwhile {
+                forgetUpload(uploadID)
                 // The answer to an earlier attempt was lost (a connection
                 // cut after the server completed): the object must be there,
                 // with our parts' ETag or at least our size, written now.
@@ -152,12 +155,19 @@ extension S3Storage {
     func createMultipartUpload(bucket: String, key: String, headers: [(name: String, value: String)]) async throws -> String {
         let metrics = TransferMetrics.current
         let call = Call(method: .POST, bucket: bucket, key: key, query: [("uploads", "")], headers: headers, operation: "CreateMultipartUpload")
+        // Noted before the request: killed while it is in flight, the
+        // service may have started an upload whose id this process never saw.
+        let pending = notePendingUpload(bucket: bucket, key: key)
+        defer { if let pending { configuration.journal?.remove(pending) } }
         let uploadID = try await Task.detached {
             try await TransferMetrics.$current.withValue(metrics) {
                 let (_, data) = try await self.performCollecting(call)
                 guard let id = S3XMLElement.parse(data)?.string("UploadId"), !id.isEmpty else {
                     throw StorageError(.other, "the service did not start a multipart upload for \(bucket)/\(key)")
                 }
+                // Noted before any part is sent, so a run killed from here on
+                // leaves an entry for the next run to abort.
+                self.noteUpload(bucket: bucket, key: key, uploadID: id)
                 return id
             }
         }.value
@@ -215,10 +225,101 @@ extension S3Storage {
                 (try? await self.performCollecting(call, accept: [200, 204, 404])) != nil
             }
         }.value
+        if succeeded { forgetUpload(uploadID) }
         if !succeeded {
             logger.warning("could not abort multipart upload of \(bucket)/\(key); it may linger until a lifecycle rule removes it")
         }
         abortedUploads.withLock { $0.append(AbortRecord(key: key, uploadID: uploadID, succeeded: succeeded)) }
+    }
+
+    // MARK: The upload journal
+
+    /// The journal's name for this service.
+    var journalEndpoint: String { configuration.endpoint.absoluteString }
+
+    /// Notes a started upload in the journal (if any). A journal that
+    /// cannot be written is logged, not fatal: the upload itself is fine.
+    func noteUpload(bucket: String, key: String, uploadID: String) {
+        guard let journal = configuration.journal else { return }
+        do {
+            try journal.record(UploadJournal.Entry(provider: "s3", endpoint: journalEndpoint, bucket: bucket, key: key, uploadID: uploadID))
+        } catch {
+            logger.warning("could not note multipart upload \(uploadID) in \(journal.directory.path): \(error)")
+        }
+    }
+
+    /// Notes an upload about to be requested (no id yet).
+    func notePendingUpload(bucket: String, key: String) -> UploadJournal.Entry? {
+        guard let journal = configuration.journal else { return nil }
+        let entry = UploadJournal.Entry.pending(provider: "s3", endpoint: journalEndpoint, bucket: bucket, key: key)
+        do {
+            try journal.record(entry)
+            return entry
+        } catch {
+            logger.warning("could not note a multipart upload of \(bucket)/\(key) in \(journal.directory.path): \(error)")
+            return nil
+        }
+    }
+
+    /// Removes a completed or aborted upload from the journal.
+    func forgetUpload(_ uploadID: String) {
+        configuration.journal?.remove(provider: "s3", endpoint: journalEndpoint, uploadID: uploadID)
+    }
+
+    /// Sweeps of a journal at an endpoint, at most one per process each.
+    private static let journalSweeps = Mutex<[String: Task<Int, Never>]>([:])
+
+    /// Aborts the multipart uploads the journal holds for this endpoint
+    /// whose process is gone (a run killed mid-upload), and removes their
+    /// entries. Runs once per process for each journal and endpoint; later
+    /// calls wait for that first sweep and return its count.
+    ///
+    /// An abort that fails keeps its entry for the next run; an upload the
+    /// service no longer knows (404: completed or aborted meanwhile) is removed.
+    ///
+    /// - Returns: How many uploads were aborted (or found gone).
+    @discardableResult
+    public func abortAbandonedUploads() async -> Int {
+        guard let journal = configuration.journal else { return 0 }
+        let id = journal.directory.standardizedFileURL.path + "\n" + journalEndpoint
+        let task = Self.journalSweeps.withLock { sweeps in
+            if let running = sweeps[id] { return running }
+            let task = Task.detached { () -> Int in
+                var count = 0
+                for entry in journal.abandoned(provider: "s3", endpoint: self.journalEndpoint) where entry.isPending {
+                    // The id never came back: abort the uploads of exactly that
+                    // key, except those a live process has noted as its own.
+                    let alive = journal.entries().map(\.entry).filter { UploadJournal.isAlive(pid: $0.pid, startedAt: $0.processStart) }
+                    // A live run starting an upload of the same key right now: its id is not known yet; leave the entry for later.
+                    if alive.contains(where: { $0.isPending && $0.bucket == entry.bucket && $0.key == entry.key }) { continue }
+                    guard let uploads = try? await self.listMultipartUploads(bucket: entry.bucket, prefix: entry.key) else { continue }
+                    let live = Set(alive.map(\.uploadID))
+                    var all = true
+                    for upload in uploads where upload.key == entry.key && !live.contains(upload.uploadID) {
+                        let call = Call(method: .DELETE, bucket: entry.bucket, key: entry.key, query: [("uploadId", upload.uploadID)], operation: "AbortMultipartUpload")
+                        if (try? await self.performCollecting(call, accept: [200, 204, 404])) != nil {
+                            self.logger.info("aborted multipart upload \(upload.uploadID) of \(entry.bucket)/\(entry.key), possibly left by process \(entry.pid)")
+                            count += 1
+                        } else {
+                            all = false
+                        }
+                    }
+                    if all { journal.remove(entry) }
+                }
+                for entry in journal.abandoned(provider: "s3", endpoint: self.journalEndpoint) where !entry.isPending {
+                    let call = Call(method: .DELETE, bucket: entry.bucket, key: entry.key, query: [("uploadId", entry.uploadID)], operation: "AbortMultipartUpload")
+                    if (try? await self.performCollecting(call, accept: [200, 204, 404])) != nil {
+                        self.logger.info("aborted multipart upload \(entry.uploadID) of \(entry.bucket)/\(entry.key), left by process \(entry.pid)")
+                        journal.remove(provider: "s3", endpoint: self.journalEndpoint, uploadID: entry.uploadID)
+                        count += 1
+                    }
+                }
+                return count
+            }
+            sweeps[id] = task
+            return task
+        }
+        return await task.value
     }
 
     /// Server-side copy of an object above 5 GiB with concurrent UploadPartCopy.
@@ -244,6 +345,7 @@ extension S3Storage {
                 return etag
             }
             let etag = try await completeMultipartUpload(bucket: toBucket, key: toKey, uploadID: uploadID, etags: etags)
+            forgetUpload(uploadID)
             return TransferResult(key: toKey, bytes: info.size, etag: etag)
         } catch {
             await abortMultipartUpload(bucket: toBucket, key: toKey, uploadID: uploadID)

@@ -157,10 +157,14 @@ public struct ProviderContext: Sendable {
     /// The workflow file's directory (relative `root:`s resolve against it).
     public var workflowDirectory: URL
     public var environment: [String: String]
+    /// Where providers note the multipart uploads / large files they start
+    /// (`STATE/uploads/`), so the next run aborts those of killed runs.
+    public var uploadJournal: UploadJournal?
 
-    public init(workflowDirectory: URL, environment: [String: String]) {
+    public init(workflowDirectory: URL, environment: [String: String], uploadJournal: UploadJournal? = nil) {
         self.workflowDirectory = workflowDirectory
         self.environment = environment
+        self.uploadJournal = uploadJournal
     }
 }
 

@@ -36,6 +36,20 @@ public enum TemporaryFiles {
         return rest[..<dash].allSatisfy { (0x30...0x39).contains($0) } && dash + 1 < rest.count
     }
 
+    /// Whether the process named in a `<pid>-<random>` name no longer
+    /// exists here (`kill(pid, 0)` fails with ESRCH): its empty file needs no
+    /// creation grace (a killed run's file created just before the kill).
+    /// A writer in another pid namespace sharing the folder is still safe:
+    /// the lock is checked next, and ``create(in:mode:)`` re-checks that its
+    /// file was not unlinked between its `openat` and its `flock`.
+    static func writerIsGone(_ name: some Sequence<UInt8>) -> Bool {
+        guard isLockingWriterName(name) else { return false }
+        let rest = Array(name.dropFirst(prefix.utf8.count))
+        guard let dash = rest.firstIndex(of: UInt8(ascii: "-")),
+              let pid = Int32(String(decoding: rest[..<dash], as: UTF8.self)), pid > 0 else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
+
     /// Whether a file name (bytes) is a temporary file's.
     public static func isTemporaryName(_ name: some Sequence<UInt8>) -> Bool {
         name.starts(with: prefix.utf8)
@@ -168,7 +182,7 @@ public enum TemporaryFiles {
         guard fstat(fd, &opened) == 0, opened.st_ino == st.st_ino, opened.st_dev == st.st_dev,
               (opened.st_mode & S_IFMT) == S_IFREG else { return false }
         let age = Int64(time(nil)) - Int64(opened.st_mtim.tv_sec)
-        if opened.st_size == 0 && age < creationGrace { return false }
+        if opened.st_size == 0 && age < creationGrace && !writerIsGone(name.utf8) { return false }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
             if code == EWOULDBLOCK || code == EINTR { return false }  // a live writer holds it

@@ -5,12 +5,26 @@ import Storage
 /// `download`: one object to a file (or into a directory), or every object
 /// under a prefix into a directory, keeping the relative paths. Each file
 /// arrives under a temporary name and is renamed once complete. A key that
-/// cannot be saved safely (`a/../../x`) is refused and recorded; the others
-/// still download, and the step then fails.
+/// cannot be saved safely (`a/../../x`, or one whose path crosses a
+/// symbolic link inside the destination) is refused and recorded; the
+/// others still download, and the step then fails.
+///
+/// Before the first byte, the destination tree is swept of temporary files
+/// left by writers that died (a killed run): only files whose lock can be
+/// taken, never a live run's. Folders are created and walked below the
+/// destination with ``BeneathDirectory``, so no write follows a link.
 enum DownloadAction: StepAction {
     struct Item: Sendable {
         var object: ObjectInfo
         var destination: URL
+        /// The path below ``DownloadAction/Destination/directory`` to write.
+        var relative: String
+    }
+
+    /// The folder the files are written below, and whether its sub-folders are written too.
+    struct Destination {
+        var directory: URL
+        var recursive: Bool
     }
 
     static func run(_ context: StepContext) async throws -> StepResult {
@@ -27,7 +41,7 @@ enum DownloadAction: StepAction {
                 total += 1
                 let relative = String(object.key.dropFirst(source.key.count))
                 do {
-                    items.append(Item(object: object, destination: try safeJoin(destination, relative, key: object.key)))
+                    items.append(Item(object: object, destination: try safeJoin(destination, relative, key: object.key), relative: relative))
                 } catch let error as StepError {
                     context.record(.download, .refused, source: source.display(key: object.key), target: nil, bytes: object.size, error: error)
                 }
@@ -40,8 +54,10 @@ enum DownloadAction: StepAction {
             var isDirectory: ObjCBool = false
             let intoDirectory = destinationText.hasSuffix("/") || (FileManager.default.fileExists(atPath: destination.path, isDirectory: &isDirectory) && isDirectory.boolValue)
             let name = source.key.split(separator: "/").last.map(String.init) ?? source.key
-            items.append(Item(object: object, destination: intoDirectory ? destination.appendingPathComponent(name) : destination))
+            let file = intoDirectory ? destination.appendingPathComponent(name) : destination
+            items.append(Item(object: object, destination: file, relative: file.lastPathComponent))
         }
+        let folder = Destination(directory: source.isPrefix ? destination : items[0].destination.deletingLastPathComponent(), recursive: source.isPrefix)
 
         if context.dryRun {
             for item in items {
@@ -62,16 +78,19 @@ enum DownloadAction: StepAction {
             return result
         }
 
+        let beneath = try await prepareDestination(folder, hasItems: !items.isEmpty)
         RunProgress.shared.expect(step: context.step.id, objects: items.count, bytes: items.reduce(Int64(0)) { $0 + $1.object.size })
         let outcomes = try await Transfers.forEach(items, context: context, limit: context.options.transfers, ref: { item in
             .init(operation: .download, source: source.display(key: item.object.key), target: item.destination.path, bytes: item.object.size)
         }) { item in
-            if skipUnchanged, FileManager.default.fileExists(atPath: item.destination.path),
-               try await BlockingIO.run({ flag in try Unchanged.local(item.destination, size: fileSize(item.destination), matches: item.object, cancellation: flag).0 }) {
+            // Creates the folders without following links; a key crossing a
+            // link (or naming one) is refused, not written through it.
+            let target = try prepare(item, in: beneath)
+            if skipUnchanged, FileManager.default.fileExists(atPath: target.path),
+               try await BlockingIO.run({ flag in try Unchanged.local(target, size: fileSize(target), matches: item.object, cancellation: flag).0 }) {
                 return .unchanged
             }
-            try FileManager.default.createDirectory(at: item.destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-            let transfer = try await source.storage.download(bucket: source.bucket, key: item.object.key, to: item.destination, known: item.object)
+            let transfer = try await source.storage.download(bucket: source.bucket, key: item.object.key, to: target, known: item.object)
             context.emit(.objectTransferred(step: context.step.id, operation: "download", target: item.destination.path, bytes: transfer.bytes))
             return .transferred(transfer)
         }
@@ -83,6 +102,36 @@ enum DownloadAction: StepAction {
             throw StepFailure(error: failure, partial: result)
         }
         return result
+    }
+
+    /// Opens (creating) the destination folder and sweeps the temporary
+    /// files that dead writers left in it (and below it, for a folder
+    /// download). Live runs' files are locked and stay.
+    static func prepareDestination(_ folder: Destination, hasItems: Bool) async throws -> BeneathDirectory? {
+        guard hasItems else { return nil }
+        let beneath: BeneathDirectory
+        do {
+            beneath = try BeneathDirectory(path: folder.directory.path, create: true)
+        } catch {
+            throw StepError(code: ErrorCode(error.code), message: "cannot write into \(folder.directory.path): \(error)")
+        }
+        let root = URL(fileURLWithPath: beneath.path)
+        try await BlockingIO.run { flag in
+            _ = try TemporaryFiles.sweep(directory: root, recursive: folder.recursive, cancellation: flag)
+        }
+        return beneath
+    }
+
+    /// The checked file URL of one item below the destination.
+    static func prepare(_ item: Item, in beneath: BeneathDirectory?) throws -> URL {
+        guard let beneath else { return item.destination }
+        do {
+            return try beneath.prepare(relativePath: item.relative)
+        } catch where error.code == .unsafePath {
+            throw StepError(code: .unsafeKey, message: "object key \"\(item.object.key)\" cannot be saved safely at \(item.destination.path): \(error.message); it was not downloaded")
+        } catch {
+            throw StepError(code: ErrorCode(error.code), message: error.description)
+        }
     }
 
     static func outputs(files: [String], bytes: Int64, destination: URL, skipped: Int) -> [String: ExpressionValue] {
