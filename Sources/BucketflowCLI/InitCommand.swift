@@ -8,7 +8,7 @@ struct InitCommand: ParsableCommand {
         abstract: "Write a commented starter workflow (and a credentials template) to begin from.",
         discussion: """
             Writes DIR/workflow.yaml (DIR: the current directory unless given) and a sample \
-            file DIR/exports/hello.csv for it to upload. For s3 and b2 it also writes a \
+            file DIR/exports/hello.csv for it to upload. For s3 and b2 (B2's native API) it also writes a \
             credentials template, mode 600, into the hosted data area, where the workflow \
             reads it as data://.my/...: DATA/USER/S3Credentials/credentials.json (s3) or \
             DATA/USER/BackblazeCredentials/credentials.json (b2); DATA is --data-dir, else \
@@ -226,32 +226,29 @@ enum StarterTemplates {
         """
     }
 
-    /// Backblaze B2 through its S3-compatible API (the native `provider: b2`
-    /// is not wired into the executor yet).
+    /// Backblaze B2 through its native API (what the origin script uses).
     static func b2(credentialsPath: String) -> String {
         """
-        # A starter bucketflow workflow for Backblaze B2, through B2's S3-compatible
-        # API (set `region` to your bucket's region, e.g. us-west-004, eu-central-003).
+        # A starter bucketflow workflow for Backblaze B2, through B2's native API
+        # (b2_authorize_account, b2_upload_file, ...). B2's S3-compatible endpoint
+        # works too: provider: s3 with endpoint https://s3.REGION.backblazeb2.com.
         #
         # Credentials: put the application key Backblaze gave you in the file
         # `bucketflow init` wrote (mode 600):
         #   \(credentialsPath)
         # The workflow reads it as data://.my/BackblazeCredentials/credentials.json
-        # (the hosted data area; another root with --data-dir). key_id and
-        # application_key are used as the S3 access key and secret.
+        # (the hosted data area; another root with --data-dir).
         \(usage)
         version: 1
         name: starter-b2
         description: Upload exports/ to a B2 bucket under today's date, check it and list it
         vars:
           bucket: my-bucketflow-bucket
-          region: us-west-004
-          endpoint: https://s3.${{ vars.region }}.backblazeb2.com
+          endpoint: https://api.backblazeb2.com   # the authorization URL (tests point it at a local server)
         storage:
           remote:
-            provider: s3
+            provider: b2
             endpoint: ${{ vars.endpoint }}
-            region: ${{ vars.region }}
             credentials: creds         # the load-credentials step below (implies `needs`)
         \(withCredentials(file: "BackblazeCredentials/credentials.json", require: "key_id, application_key"))
         """
