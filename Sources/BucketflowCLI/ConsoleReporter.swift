@@ -44,7 +44,7 @@ struct ConsoleReporter: EventSink {
     private func text(_ event: RunEvent) {
         switch event {
         case .runStarted(let workflow, let runID, let dryRun, let steps):
-            out("\(dryRun ? "plan" : "run") \(workflow) (\(runID)): \(steps) step\(steps == 1 ? "" : "s")")
+            out("\(dryRun ? "plan" : "run") \(workflow) (\(runID)): \(plural(steps, "step"))")
         case .stepStarted(let step, _, let attempt):
             if attempt > 1 { out("  \(step): attempt \(attempt)") }
         case .stepRetrying(let step, let attempt, let delay, let error):

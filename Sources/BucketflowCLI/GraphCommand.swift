@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Workflow
+import Executor
 
 struct GraphCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -142,7 +143,7 @@ struct StepEdges {
 
     /// One line per step with what it waits for, then one per edge.
     func text() -> String {
-        var lines = ["\(workflow.name): \(workflow.steps.count) step\(workflow.steps.count == 1 ? "" : "s"), \(edges.count) edge\(edges.count == 1 ? "" : "s")"]
+        var lines = ["\(workflow.name): \(plural(workflow.steps.count, "step")), \(edges.count) edge\(edges.count == 1 ? "" : "s")"]
         for step in workflow.steps {
             let incoming = edges.filter { $0.to == step.id }
             let after = incoming.isEmpty ? "" : " after " + incoming.map { $0.kind == .needs ? $0.from : "\($0.from) (\($0.kind.rawValue))" }.joined(separator: ", ")

@@ -158,11 +158,6 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// "1 object", "2 objects".
-func plural(_ count: Int, _ word: String) -> String {
-    "\(count) \(word)\(count == 1 ? "" : "s")"
-}
-
 /// Runs work that SIGINT/SIGTERM cancel: the handler is installed before the
 /// work starts, so no signal arrives unhandled.
 enum Interruptible {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Workflow
+import Executor
 
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +16,7 @@ struct ValidateCommand: ParsableCommand {
         for file in files {
             do {
                 let workflow = try WorkflowLoader.load(path: file)
-                Console.out("\(file): valid (\(workflow.steps.count) step\(workflow.steps.count == 1 ? "" : "s"))")
+                Console.out("\(file): valid (\(plural(workflow.steps.count, "step")))")
             } catch {
                 Console.error(error.description)
                 invalid = true

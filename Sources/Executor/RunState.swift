@@ -38,8 +38,6 @@ actor RunState {
         (events as? RedactingEventSink)?.update(secrets: secrets)
     }
 
-    func credentials(from step: String) -> CredentialSet? { credentials[step] }
-
     /// Every credential value loaded so far (for the redaction layer).
     var loadedSecrets: [String] { secrets }
 

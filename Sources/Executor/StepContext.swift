@@ -219,7 +219,7 @@ extension StepContext {
 }
 
 /// "1 object", "2 objects".
-func plural(_ count: Int, _ word: String) -> String {
+public func plural(_ count: Int, _ word: String) -> String {
     "\(count) \(word)\(count == 1 ? "" : "s")"
 }
 

@@ -124,7 +124,7 @@ enum Transfers {
         let shown = failures.prefix(3).map { "\($0.name): \($0.error?.message ?? "")" }
         var message = "\(failures.count) of \(total) \(verb)\(total == 1 ? "" : "s") failed: " + shown.joined(separator: "; ")
         if failures.count > shown.count { message += "; and \(failures.count - shown.count) more (the report lists every one)" }
-        let sameCode = failures.allSatisfy { $0.error?.code == firstError.code }
-        return StepError(code: sameCode ? firstError.code : firstError.code, message: message)
+        // The first failure's code stands for the step (every object keeps its own).
+        return StepError(code: firstError.code, message: message)
     }
 }

@@ -32,7 +32,7 @@ enum LoadCredentialsAction: StepAction {
         await context.state.store(credentials: set, for: context.step.id)
         var result = StepResult()
         result.outputs = ["keys": .list(set.keys.map(ExpressionValue.string)), "source": .string(set.source)]
-        result.summary = "loaded \(set.keys.count) key\(set.keys.count == 1 ? "" : "s") from \(set.source)"
+        result.summary = "loaded \(plural(set.keys.count, "key")) from \(set.source)"
         result.plan = ["read credentials from \(set.source) (keys: \(set.keys.joined(separator: ", ")))"]
         return result
     }

@@ -81,8 +81,6 @@ struct RunModel {
         latestFinish = now
     }
 
-    subscript(id: String) -> StepRecord? { records[id] }
-
     /// A note shown before a planned step's lines.
     mutating func note(_ id: String, _ text: String) { records[id]?.planNote = text }
 
