@@ -23,7 +23,8 @@ enum CreateFolderAction: StepAction {
             }
             return result
         }
-        let empty = try EmptyFile.url()
+        let empty = try EmptyFile.make()
+        defer { try? FileManager.default.removeItem(at: empty) }
         _ = try await target.storage.upload(from: empty, bucket: target.bucket, key: target.key, options: PutOptions(contentType: "application/x-directory"))
         context.record(.createFolder, .transferred, target: target.display)
         result.summary = "created \(target.display)"
@@ -31,14 +32,12 @@ enum CreateFolderAction: StepAction {
     }
 }
 
-/// A zero-byte file to upload as a folder marker.
+/// A zero-byte file to upload as a folder marker; the caller removes it.
 enum EmptyFile {
-    static func url() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bucketflow-empty-\(getpid())")
-        if !FileManager.default.fileExists(atPath: url.path) {
-            guard FileManager.default.createFile(atPath: url.path, contents: Data()) else {
-                throw StepError(code: .ioError, message: "cannot create \(url.path)")
-            }
+    static func make() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bucketflow-empty-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: url.path, contents: Data()) else {
+            throw StepError(code: .ioError, message: "cannot create \(url.path); check that the temporary directory (TMPDIR) is writable")
         }
         return url
     }
