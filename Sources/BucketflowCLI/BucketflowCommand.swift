@@ -9,13 +9,15 @@ public struct BucketflowCommand: AsyncParsableCommand {
         commandName: "bucketflow",
         abstract: "Run declarative YAML workflows against object storage.",
         discussion: """
-            A workflow names its storages (local directories, S3-compatible services) and \
+            A workflow names its storages (local directories, S3-compatible services, \
+            Backblaze B2's native API) and \
             its steps (load credentials, create buckets, upload, download, copy, list, \
             inspect, delete). Steps run as a dependency graph with concurrent transfers, \
             and every run writes a JSON report.
 
             Exit codes: 0 success, 1 a step failed, 2 invalid workflow or usage, \
-            3 another run of the same workflow holds its lock, 130 interrupted.
+            3 another run of the same workflow holds its lock, 130 interrupted; \
+            `plan --detailed-exitcode`: 0 nothing to do, 1 error, 2 changes pending.
             """,
         version: BuildInfo.versionLine,
         subcommands: [RunCommand.self, PlanCommand.self, ValidateCommand.self, HistoryCommand.self, ScheduleCommand.self, CronCommand.self, ExportCommand.self, ReportCommand.self, GraphCommand.self, InitCommand.self, SchemaCommand.self]
