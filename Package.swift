@@ -35,9 +35,13 @@ let package = Package(
         .target(name: "YAML", dependencies: ["CYAML"]),
         // Extended attributes (<sys/xattr.h>), which Glibc's module does not export.
         .systemLibrary(name: "CXattr"),
+        // CRC-32C (CPU instruction, table fallback) and CRC-64/NVME in C.
+        .target(name: "CChecksum"),
+        // Swift face of CChecksum: the cheap checksums transfers verify with.
+        .target(name: "Checksums", dependencies: ["CChecksum"]),
         // Storage protocol, the provider registry types, locations and the data:// area.
         .target(name: "Storage", dependencies: [
-            "CXattr",
+            "CXattr", "Checksums",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // provider: local (a directory whose sub-directories are buckets).
@@ -62,7 +66,7 @@ let package = Package(
         ]),
         // S3-compatible provider over async-http-client.
         .target(name: "S3", dependencies: [
-            "Storage", "SigV4", "HTTPTransport",
+            "Storage", "SigV4", "HTTPTransport", "Checksums",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -115,6 +119,7 @@ let package = Package(
 
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], exclude: ["Fixtures"]),
         .testTarget(name: "S3Tests", dependencies: [
@@ -150,7 +155,7 @@ let package = Package(
     ]
 )
 
-for target in package.targets where target.type != .system && target.name != "CBuildInfo" {
+for target in package.targets where target.type != .system && !["CBuildInfo", "CChecksum"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))
