@@ -59,16 +59,13 @@ enum Transfers {
                     }
                     do {
                         try Task.checkCancellation()
-                        // The task-local is bound outside the slot's closure: bound
-                        // inside it (a nonisolated(nonsending) closure run by the
-                        // semaphore), release builds crash in swift_task_localValuePush.
-                        let output = try await ByteProgress.$current.withValue({ bytes in
-                            streamed.withLock { $0 += bytes }
-                            RunProgress.shared.moved(step: step, bytes: bytes)
-                        }) {
-                            try await context.withTransferSlot {
-                                started.withLock { $0 = Date() }
-                                return try await body(item)
+                        let output = try await context.withTransferSlot {
+                            started.withLock { $0 = Date() }
+                            return try await ByteProgress.$current.withValue({ bytes in
+                                streamed.withLock { $0 += bytes }
+                                RunProgress.shared.moved(step: step, bytes: bytes)
+                            }) {
+                                try await body(item)
                             }
                         }
                         let (from, to) = times()
