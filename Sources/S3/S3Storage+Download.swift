@@ -33,7 +33,8 @@ extension S3Storage {
         let file = try DownloadFile(destination: destination)
         defer { file.discard() }
         var result: TransferResult?
-        if info.size > configuration.multipartThreshold {
+        let ranged = info.size > configuration.multipartThreshold
+        if ranged {
             do {
                 result = try await rangedDownload(bucket: bucket, key: key, info: info, into: file)
             } catch is RangeNotHonoured {
@@ -41,7 +42,7 @@ extension S3Storage {
             }
         }
         if result == nil {
-            result = try await singleDownload(bucket: bucket, key: key, info: info, into: file)
+            result = try await singleDownload(bucket: bucket, key: key, info: info, into: file, fresh: !ranged)
         }
         try Task.checkCancellation()
         // fsync and rename block for milliseconds on a real disk: on a
@@ -75,13 +76,15 @@ extension S3Storage {
     }
 
     /// One GET streamed to the file while one digest runs over it; a retry
-    /// empties the file and starts again.
-    private func singleDownload(bucket: String, key: String, info: ObjectInfo, into file: DownloadFile) async throws -> TransferResult {
+    /// empties the file and starts again (a `fresh` file needs no emptying
+    /// on the first attempt: one syscall fewer per small object).
+    private func singleDownload(bucket: String, key: String, info: ObjectInfo, into file: DownloadFile, fresh: Bool) async throws -> TransferResult {
         var call = Call(method: .GET, bucket: bucket, key: key, headers: [("x-amz-checksum-mode", "ENABLED")], operation: "GetObject", responseBytes: info.size)
         if let etag = info.etag, !etag.isEmpty { call.headers.append(("If-Match", "\"\(etag)\"")) }
         let subject = "\(bucket)/\(key)"
+        let mayHoldBytes = Atomic<Bool>(!fresh)
         return try await perform(call) { response in
-            try file.truncate()
+            if mayHoldBytes.exchange(true, ordering: .relaxed) { try file.truncate() }
             let etag = try Self.checkVersion(response.headers, known: info, bucket: bucket, key: key)
             // Hash once, with the cheapest digest there is something to
             // compare with: a full-object CRC the server sent, else the
