@@ -125,3 +125,48 @@ uint64_t bucketflow_crc64nvme(uint64_t crc, const void *data, size_t length) {
     while (n--) c = crc64_table[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
     return ~c;
 }
+
+/* zlib's crc32_combine, for any reflected CRC of up to 64 bits whose
+ * initial value and final xor are both all ones: multiplies crc_a by x^(8n)
+ * modulo the polynomial (squaring a 64x64 GF(2) operator), then adds crc_b. */
+static uint64_t gf2_times(const uint64_t *matrix, uint64_t vector) {
+    uint64_t sum = 0;
+    while (vector) {
+        if (vector & 1) sum ^= *matrix;
+        vector >>= 1;
+        matrix++;
+    }
+    return sum;
+}
+
+static void gf2_square(uint64_t *square, const uint64_t *matrix, int width) {
+    for (int n = 0; n < width; n++) square[n] = gf2_times(matrix, matrix[n]);
+}
+
+static uint64_t crc_combine(uint64_t crc_a, uint64_t crc_b, uint64_t length_b, uint64_t polynomial, int width) {
+    uint64_t even[64], odd[64];
+    if (length_b == 0) return crc_a;
+    odd[0] = polynomial; /* the operator for one zero bit */
+    uint64_t row = 1;
+    for (int n = 1; n < width; n++) { odd[n] = row; row <<= 1; }
+    gf2_square(even, odd, width); /* two zero bits */
+    gf2_square(odd, even, width); /* four zero bits */
+    do {
+        gf2_square(even, odd, width);
+        if (length_b & 1) crc_a = gf2_times(even, crc_a);
+        length_b >>= 1;
+        if (length_b == 0) break;
+        gf2_square(odd, even, width);
+        if (length_b & 1) crc_a = gf2_times(odd, crc_a);
+        length_b >>= 1;
+    } while (length_b != 0);
+    return crc_a ^ crc_b;
+}
+
+uint32_t bucketflow_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b) {
+    return (uint32_t)crc_combine(crc_a, crc_b, length_b, 0x82F63B78u, 32);
+}
+
+uint64_t bucketflow_crc64nvme_combine(uint64_t crc_a, uint64_t crc_b, uint64_t length_b) {
+    return crc_combine(crc_a, crc_b, length_b, 0x9A6C9329AC4BC9B5ull, 64);
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Checksums
 import Crypto
 import NIOHTTP1
 
@@ -16,8 +17,9 @@ struct ContentHasher {
     private var md5: Insecure.MD5?
     private var sha1: Insecure.SHA1?
     private var sha256: SHA256?
-    private var crc32 = UInt32(0xFFFF_FFFF)
-    private var crc64 = UInt64(0xFFFF_FFFF_FFFF_FFFF)
+    private var crc32 = UInt32(0xFFFF_FFFF)  // IEEE, table-driven (rare: only when a server offers nothing cheaper)
+    private var crc32c = CRC32C()
+    private var crc64 = CRC64NVME()
 
     init(_ algorithm: Algorithm) {
         self.algorithm = algorithm
@@ -34,16 +36,13 @@ struct ContentHasher {
         case .md5: md5!.update(bufferPointer: bytes)
         case .sha1: sha1!.update(bufferPointer: bytes)
         case .sha256: sha256!.update(bufferPointer: bytes)
-        case .crc32, .crc32c:
-            let table = algorithm == .crc32 ? CRCTables.ieee : CRCTables.castagnoli
+        case .crc32:
+            let table = CRCTables.ieee
             var crc = crc32
             for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
             crc32 = crc
-        case .crc64nvme:
-            let table = CRCTables.nvme
-            var crc = crc64
-            for byte in bytes { crc = table[Int((crc ^ UInt64(byte)) & 0xFF)] ^ (crc >> 8) }
-            crc64 = crc
+        case .crc32c: crc32c.update(bytes)
+        case .crc64nvme: crc64.update(bytes)
         }
     }
 
@@ -53,8 +52,9 @@ struct ContentHasher {
         case .md5: return Array(md5!.finalize())
         case .sha1: return Array(sha1!.finalize())
         case .sha256: return Array(sha256!.finalize())
-        case .crc32, .crc32c: return withUnsafeBytes(of: (~crc32).bigEndian, Array.init)
-        case .crc64nvme: return withUnsafeBytes(of: (~crc64).bigEndian, Array.init)
+        case .crc32: return withUnsafeBytes(of: (~crc32).bigEndian, Array.init)
+        case .crc32c: return crc32c.bytes
+        case .crc64nvme: return crc64.bytes
         }
     }
 
@@ -70,13 +70,16 @@ struct ContentHasher {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Full-object algorithms in the order a download prefers them: cheapest first.
+    static let preference: [Algorithm] = [.crc32c, .crc64nvme, .crc32, .sha1, .sha256]
+
     /// A full-object checksum the server sent (`x-amz-checksum-ALG`, base64),
     /// as algorithm and lower-case hex. Composite checksums of multipart
     /// objects (`...-N`, or type COMPOSITE) are not whole-object digests and
     /// are skipped.
     static func fullObjectChecksum(in headers: HTTPHeaders) -> (Algorithm, String)? {
         if headers.first(name: "x-amz-checksum-type")?.uppercased() == "COMPOSITE" { return nil }
-        for algorithm in [Algorithm.crc32c, .crc32, .crc64nvme, .sha256, .sha1] {
+        for algorithm in preference {
             guard let value = headers.first(name: "x-amz-checksum-\(algorithm.rawValue)"), !value.contains("-"),
                   let bytes = Data(base64Encoded: value) else { continue }
             return (algorithm, hex(bytes))
@@ -85,15 +88,10 @@ struct ContentHasher {
     }
 }
 
-/// Lookup tables for reflected CRCs, built once.
+/// The lookup table for CRC-32 (IEEE), which no transfer of ours sends;
+/// CRC-32C and CRC-64/NVME come from the Checksums target.
 enum CRCTables {
     static let ieee = table32(0xEDB8_8320)
-    static let castagnoli = table32(0x82F6_3B78)
-    static let nvme: [UInt64] = (0..<256).map { index in
-        var crc = UInt64(index)
-        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x9A6C_9329_AC4B_C9B5 : crc >> 1 }
-        return crc
-    }
 
     static func table32(_ polynomial: UInt32) -> [UInt32] {
         (0..<256).map { index in

@@ -38,6 +38,8 @@ public struct S3Configuration: Sendable {
     /// Each in-flight upload part is held in memory (read once, hashed once,
     /// sent), so peak memory per large upload is about `partConcurrency × partSize`.
     public var partConcurrency = 4
+    /// How uploads prove their bytes to the server: see ``S3ChecksumMode``.
+    public var checksum: S3ChecksumMode = .auto
     /// Attempts per request, counting the first (like rclone and s5cmd).
     public var maxAttempts = RetryPolicy.defaultMaxAttempts
     /// Seconds: the first retry delay's upper bound (full jitter below it,

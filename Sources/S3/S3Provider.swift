@@ -24,6 +24,8 @@ public struct S3Provider: StorageProvider {
         ProviderSetting("multipart-threshold", .bytes(partSizes), default: "64MiB", doc: "uploads above this size go in parts"),
         ProviderSetting("part-size", .bytes(partSizes), default: "16MiB", doc: "size of each part"),
         ProviderSetting("part-concurrency", .int(1...64), default: "4", doc: "parts of one upload in flight"),
+        ProviderSetting("checksum", .choice(S3ChecksumMode.allCases.map(\.rawValue)), default: "auto",
+                        doc: "how the server verifies uploads: `auto` sends CRC32C plus Content-MD5 until the service echoes the CRC; `md5`, `crc32c` or `crc64nvme` only that"),
         ProviderSetting("max-attempts", .int(1...100), default: "10", doc: "attempts per request (exponential backoff with full jitter between them)"),
         ProviderSetting("max-list-keys", .int(1...1_000_000_000), default: "1000000", doc: "most keys one listing may return before it stops with an error"),
         ProviderSetting("response-timeout", .int(1...86_400), default: "600", doc: "seconds one response may take in all (plus one per 64 KiB expected)"),
@@ -70,6 +72,7 @@ public struct S3Provider: StorageProvider {
         if let bytes = settings.number("multipart-threshold") { configuration.multipartThreshold = bytes }
         if let bytes = settings.number("part-size") { configuration.partSize = bytes }
         if let n = settings.number("part-concurrency"), n > 0 { configuration.partConcurrency = Int(n) }
+        if let mode = settings.string("checksum").flatMap(S3ChecksumMode.init(rawValue:)) { configuration.checksum = mode }
         if let n = settings.number("max-attempts"), n > 0 { configuration.maxAttempts = Int(n) }
         if let keepAlive = settings.bool("keep-alive") { configuration.reuseConnections = keepAlive }
         if let n = settings.number("max-list-keys") { configuration.maxListKeys = Int(clamping: n) }

@@ -22,16 +22,19 @@ extension S3Storage {
     /// One GET up to `multipartThreshold`, else concurrent ranged
     /// GETs written at their offsets. Bytes land in a `.bucketflow-tmp-*`
     /// file beside `destination`, renamed over it only once complete and
-    /// verified: against the ETag when it is a plain MD5, else a full-object
-    /// `x-amz-checksum-*` the server sent, else (multipart) the part MD5s
-    /// when the parts line up with ours, and always the size. Every GET
+    /// verified, with the cheapest check the server makes possible: a
+    /// full-object `x-amz-checksum-crc32c`/`crc64nvme` (ranges' CRCs are
+    /// combined), else the ETag when it is a plain MD5 (single GET) or the
+    /// part MD5s when the parts line up with ours (ranges), else a SHA the
+    /// server sent; and always the size. Every GET
     /// carries `If-Match` with the known ETag, so all bytes come from one
     /// version of the object.
     public func download(bucket: String, key: String, to destination: URL, known info: ObjectInfo) async throws -> TransferResult {
         let file = try DownloadFile(destination: destination)
         defer { file.discard() }
         var result: TransferResult?
-        if info.size > configuration.multipartThreshold {
+        let ranged = info.size > configuration.multipartThreshold
+        if ranged {
             do {
                 result = try await rangedDownload(bucket: bucket, key: key, info: info, into: file)
             } catch is RangeNotHonoured {
@@ -39,10 +42,12 @@ extension S3Storage {
             }
         }
         if result == nil {
-            result = try await singleDownload(bucket: bucket, key: key, info: info, into: file)
+            result = try await singleDownload(bucket: bucket, key: key, info: info, into: file, fresh: !ranged)
         }
         try Task.checkCancellation()
-        try file.commit()
+        // fsync and rename block for milliseconds on a real disk: on a
+        // blocking thread, so the cooperative pool keeps other transfers moving.
+        try await BlockingIO.run { _ in try file.commit() }
         return result!
     }
 
@@ -71,19 +76,21 @@ extension S3Storage {
     }
 
     /// One GET streamed to the file while one digest runs over it; a retry
-    /// empties the file and starts again.
-    private func singleDownload(bucket: String, key: String, info: ObjectInfo, into file: DownloadFile) async throws -> TransferResult {
+    /// empties the file and starts again (a `fresh` file needs no emptying
+    /// on the first attempt: one syscall fewer per small object).
+    private func singleDownload(bucket: String, key: String, info: ObjectInfo, into file: DownloadFile, fresh: Bool) async throws -> TransferResult {
         var call = Call(method: .GET, bucket: bucket, key: key, headers: [("x-amz-checksum-mode", "ENABLED")], operation: "GetObject", responseBytes: info.size)
         if let etag = info.etag, !etag.isEmpty { call.headers.append(("If-Match", "\"\(etag)\"")) }
         let subject = "\(bucket)/\(key)"
+        let mayHoldBytes = Atomic<Bool>(!fresh)
         return try await perform(call) { response in
-            try file.truncate()
+            if mayHoldBytes.exchange(true, ordering: .relaxed) { try file.truncate() }
             let etag = try Self.checkVersion(response.headers, known: info, bucket: bucket, key: key)
-            let expectedMD5 = Self.etagMD5(etag, headers: response.headers)
-            // Hash once: the MD5 when the ETag is one (or nothing better is
-            // offered), else the server's full-object checksum.
-            let checksum = expectedMD5 == nil ? ContentHasher.fullObjectChecksum(in: response.headers) : nil
-            var hasher = ContentHasher(checksum?.0 ?? .md5)
+            // Hash once, with the cheapest digest there is something to
+            // compare with: a full-object CRC the server sent, else the
+            // ETag's MD5, else another full-object checksum (SHA-1, SHA-256).
+            let (algorithm, want) = Self.downloadVerifier(response.headers, etag: etag)
+            var hasher = ContentHasher(algorithm)
             let expectedLength = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
             if let expectedLength, expectedLength > info.size {
                 throw BodySize.tooLong(subject, announced: info.size)
@@ -103,7 +110,7 @@ extension S3Storage {
                 throw BodySize.tooShort(subject, received: offset, announced: info.size)
             }
             let digest = hasher.finalizeHex()
-            if let want = expectedMD5 ?? checksum?.1, want != digest {
+            if let want, want != digest {
                 throw StorageError(.checksumMismatch, "\(bucket)/\(key): the downloaded bytes do not match the \(hasher.algorithm == .md5 ? "ETag's MD5" : "service's \(hasher.algorithm.rawValue)") (got \(digest), expected \(want))",
                                    hint: "the transfer was corrupted; it was retried and the destination left untouched", isRetryable: true)
             }
@@ -121,7 +128,14 @@ extension S3Storage {
         let partSize = partSize(for: info.size)
         let count = Int((info.size + partSize - 1) / partSize)
         let etagParts = info.etag.flatMap(Self.multipartETagCount)
-        let hashParts = etagParts == count
+        // A full-object CRC (from HEAD) is checked from each range's CRC,
+        // combined without a second pass; else the multipart ETag from the
+        // ranges' MD5s when they line up with its parts.
+        let fullCRC: (ContentHasher.Algorithm, String)? = Self.fullObjectChecksum(info).flatMap { checksum in
+            checksum.0 == .crc32c || checksum.0 == .crc64nvme ? checksum : nil
+        }
+        let hashParts = fullCRC == nil && etagParts == count
+        let rangeAlgorithm: ContentHasher.Algorithm? = fullCRC?.0 ?? (hashParts ? .md5 : nil)
         let digests = try await concurrently(count: count, limit: configuration.partConcurrency) { index -> [UInt8] in
             let start = Int64(index) * partSize
             let end = min(start + partSize, info.size)
@@ -130,11 +144,11 @@ extension S3Storage {
             return try await self.perform(call, accept: [200, 206]) { response in
                 try Self.checkRange(response, start: start, end: end, bucket: bucket, key: key)
                 _ = try Self.checkVersion(response.headers, known: info, bucket: bucket, key: key)
-                var md5 = hashParts ? Insecure.MD5() : nil
+                var hasher = rangeAlgorithm.map(ContentHasher.init)
                 var offset = start
                 for try await buffer in response.body {
                     let written = try file.write(buffer, at: offset, limit: end)
-                    buffer.withUnsafeReadableBytes { bytes in md5?.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[0..<written])) }
+                    buffer.withUnsafeReadableBytes { bytes in hasher?.update(UnsafeRawBufferPointer(rebasing: bytes[0..<written])) }
                     offset += Int64(written)
                     ByteProgress.current?(Int64(written))
                     guard written == buffer.readableBytes else {
@@ -145,13 +159,21 @@ extension S3Storage {
                 guard offset == end else {
                     throw StorageError(.transient, "\(bucket)/\(key): range \(start)-\(end - 1) ended after \(offset - start) bytes", isRetryable: true)
                 }
-                return md5.map { Array($0.finalize()) } ?? []
+                return hasher?.finalize() ?? []
             }
         }
         guard file.size == info.size else {
             throw StorageError(.checksumMismatch, "\(bucket)/\(key): downloaded \(file.size) bytes, expected \(info.size)", hint: "retry")
         }
-        if hashParts, let etag = info.etag {
+        if let (algorithm, expected) = fullCRC {
+            let ranges = digests.enumerated().map { index, bytes in (bytes: bytes, length: min(partSize, info.size - Int64(index) * partSize)) }
+            let digest = ContentHasher.hex(Self.combinedCRC(ranges, algorithm: algorithm))
+            guard digest == expected else {
+                throw StorageError(.checksumMismatch, "\(bucket)/\(key): the downloaded bytes do not match the service's \(algorithm.rawValue) (got \(digest), expected \(expected))",
+                                   hint: "the transfer was corrupted or the object changed; retry")
+            }
+            return TransferResult(key: key, bytes: info.size, checksums: [algorithm.rawValue: digest], etag: info.etag)
+        } else if hashParts, let etag = info.etag {
             let combined = Self.multipartETag(partDigests: digests)
             guard combined == etag.lowercased() else {
                 throw StorageError(.checksumMismatch, "\(bucket)/\(key): the downloaded parts do not match the ETag (got \(combined), expected \(etag))",
@@ -174,9 +196,22 @@ extension S3Storage {
         return TransferResult(key: key, bytes: info.size, checksums: [:], etag: info.etag)
     }
 
-    /// A non-MD5 full-object checksum known for the object (from HEAD).
+    /// What a single GET's bytes are checked against: a full-object CRC,
+    /// else the ETag's MD5, else a SHA the server sent. When the server
+    /// offers none, only the size is checked and a CRC-32C (cheap) is
+    /// computed for the record.
+    static func downloadVerifier(_ headers: HTTPHeaders, etag: String?) -> (ContentHasher.Algorithm, String?) {
+        let full = ContentHasher.fullObjectChecksum(in: headers)
+        if let full, [.crc32c, .crc64nvme, .crc32].contains(full.0) { return (full.0, full.1) }
+        if let md5 = etagMD5(etag, headers: headers) { return (.md5, md5) }
+        if let full { return (full.0, full.1) }
+        return (.crc32c, nil)
+    }
+
+    /// A non-MD5 full-object checksum known for the object (from HEAD),
+    /// cheapest first.
     static func fullObjectChecksum(_ info: ObjectInfo) -> (ContentHasher.Algorithm, String)? {
-        for algorithm in ContentHasher.Algorithm.allCases where algorithm != .md5 {
+        for algorithm in ContentHasher.preference {
             if let value = info.checksums[algorithm.rawValue] { return (algorithm, value) }
         }
         return nil

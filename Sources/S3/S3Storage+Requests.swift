@@ -14,14 +14,23 @@ extension S3Storage {
     /// A request body.
     enum Body: Sendable {
         case none
-        /// Bytes already in memory, with their Content-MD5 (base64) when the
-        /// caller has it; otherwise it is computed here.
-        case bytes(ByteBuffer, contentMD5: String?)
+        /// Bytes already in memory, with their Content-MD5.
+        case bytes(ByteBuffer, contentMD5: ContentMD5)
         /// `length` bytes of an open file from `offset`, streamed; a retry
-        /// re-reads them from `offset`.
-        case file(SharedFile, offset: Int64, length: Int64, contentMD5: String)
+        /// re-reads them from `offset`. Content-MD5 (base64) when given.
+        case file(SharedFile, offset: Int64, length: Int64, contentMD5: String?)
 
-        static func xml(_ text: String) -> Body { .bytes(ByteBuffer(string: text), contentMD5: nil) }
+        static func xml(_ text: String) -> Body { .bytes(ByteBuffer(string: text), contentMD5: .compute) }
+    }
+
+    /// The Content-MD5 header of an in-memory body.
+    enum ContentMD5: Sendable {
+        /// Computed when the request is sent (small XML bodies).
+        case compute
+        /// Base64, computed by the caller.
+        case given(String)
+        /// None: an `x-amz-checksum-*` header the service checks stands in for it.
+        case omitted
     }
 
     /// One S3 operation, before signing.
@@ -54,10 +63,11 @@ extension S3Storage {
         var headers = call.headers
         switch call.body {
         case .none: break
-        case .bytes(let buffer, let md5):
-            headers.append(("Content-MD5", md5 ?? buffer.withUnsafeReadableBytes { Data(Insecure.MD5.hash(data: $0)).base64EncodedString() }))
-        case .file(_, _, _, let md5):
+        case .bytes(let buffer, .compute):
+            headers.append(("Content-MD5", buffer.withUnsafeReadableBytes { Data(Insecure.MD5.hash(data: $0)).base64EncodedString() }))
+        case .bytes(_, .given(let md5)), .file(_, _, _, let md5?):
             headers.append(("Content-MD5", md5))
+        case .bytes(_, .omitted), .file(_, _, _, nil): break
         }
         let signed = signer.signedHeaders(
             for: SigV4Request(method: call.method.rawValue, host: host, path: path, query: call.query, headers: headers, payloadHash: Self.unsignedPayload),

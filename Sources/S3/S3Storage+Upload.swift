@@ -6,6 +6,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import SigV4
+import Checksums
 public import Storage
 import HTTPTransport
 import Synchronization
@@ -15,11 +16,11 @@ extension S3Storage {
     /// from that same buffer.
     static let inlineUploadLimit: Int64 = 8 << 20
 
-    /// Uploads `source`, streaming from disk, with a Content-MD5 the server
-    /// verifies on every body.
+    /// Uploads `source`, streaming from disk, with a Content-MD5 or a CRC
+    /// (``S3ChecksumMode``) the server verifies on every body.
     ///
-    /// Content-MD5 is a header, so the digest must exist before the first
-    /// byte is sent. To hash each byte exactly once and read it as few
+    /// Both are headers, so the digests must exist before the first byte
+    /// is sent. To hash each byte exactly once and read it as few
     /// times as possible:
     /// - up to 8 MiB (and each part of a multipart upload): read once into
     ///   one buffer, hash it, send that buffer (a retry resends it; memory is
@@ -39,27 +40,38 @@ extension S3Storage {
         if size > configuration.multipartThreshold {
             return try await multipartUpload(file: file, size: size, bucket: bucket, key: key, headers: headers)
         }
-        let md5: [UInt8]
+        let (withMD5, crc) = uploadIntegrity()
+        let digest: UploadDigest
         var call = Call(method: .PUT, bucket: bucket, key: key, headers: headers, operation: "PutObject")
         if size <= Self.inlineUploadLimit {
-            let buffer = try await BlockingIO.run { flag in try FileIO.read(file, offset: 0, length: Int(size), cancellation: flag) }
-            md5 = buffer.withUnsafeReadableBytes { Array(Insecure.MD5.hash(data: $0)) }
-            call.body = .bytes(buffer, contentMD5: Data(md5).base64EncodedString())
-        } else {
-            md5 = try await BlockingIO.run { flag in
-                var hasher = Insecure.MD5()
-                try FileIO.scan(file, offset: 0, length: size, cancellation: flag) { hasher.update(bufferPointer: $0) }
-                return Array(hasher.finalize())
+            // Read and hashed on a blocking thread, off the cooperative pool.
+            let (buffer, computed) = try await BlockingIO.run { flag in
+                let buffer = try FileIO.read(file, offset: 0, length: Int(size), cancellation: flag)
+                return (buffer, buffer.withUnsafeReadableBytes { UploadDigest.of($0, md5: withMD5, crc: crc) })
             }
-            call.body = .file(file, offset: 0, length: size, contentMD5: Data(md5).base64EncodedString())
+            digest = computed
+            call.body = .bytes(buffer, contentMD5: digest.contentMD5.map(ContentMD5.given) ?? .omitted)
+        } else {
+            digest = try await BlockingIO.run { flag in
+                var running = UploadDigest.Running(md5: withMD5, crc: crc)
+                try FileIO.scan(file, offset: 0, length: size, cancellation: flag) { running.update($0) }
+                return running.finalize()
+            }
+            call.body = .file(file, offset: 0, length: size, contentMD5: digest.contentMD5)
         }
-        let hex = ContentHasher.hex(md5)
-        let etag = try await perform(call) { response in
+        if let header = digest.checksumHeader { call.headers.append(header) }
+        let (etag, confirmed) = try await perform(call) { response in
             _ = try await response.body.collect(upTo: 1 << 20)
-            return response.headers.first(name: "ETag").map(S3ListParser.unquote)
+            self.learnChecksumVerification(sent: digest, response: response.headers)
+            return (response.headers.first(name: "ETag").map(S3ListParser.unquote), digest.isConfirmed(by: response.headers))
+        }
+        if !confirmed {
+            // Nothing checked these bytes: never leave them behind.
+            _ = try? await delete(bucket: bucket, keys: [key])
+            throw unconfirmedChecksum(digest, subject: "\(bucket)/\(key)")
         }
         knownBuckets.withLock { _ = $0.insert(bucket) }
-        return TransferResult(key: key, bytes: size, checksums: ["md5": hex], etag: etag)
+        return TransferResult(key: key, bytes: size, checksums: digest.checksums, etag: etag)
     }
 
     /// Folder markers keep S3's conventional type; files guess by extension.
@@ -79,12 +91,22 @@ extension S3Storage {
     /// failure or cancellation the upload is aborted, so no parts are left
     /// behind to be billed.
     func multipartUpload(file: SharedFile, size: Int64, bucket: String, key: String, headers: [(name: String, value: String)]) async throws -> TransferResult {
-        let uploadID = try await createMultipartUpload(bucket: bucket, key: key, headers: headers)
+        // Parts carry Content-MD5, or only a CRC when the service checks
+        // CRCs: then the upload declares a full-object CRC, each part sends
+        // its own, and Complete sends the whole object's (combined from the
+        // parts') for the service to check the assembly.
+        let (withMD5, crc) = uploadIntegrity()
+        let partCRC = withMD5 ? nil : crc
+        var createHeaders = headers
+        if let partCRC {
+            createHeaders += [("x-amz-checksum-algorithm", partCRC.rawValue.uppercased()), ("x-amz-checksum-type", "FULL_OBJECT")]
+        }
+        let uploadID = try await createMultipartUpload(bucket: bucket, key: key, headers: createHeaders)
         do {
             let partSize = partSize(for: size)
             let count = Int((size + partSize - 1) / partSize)
             let buffers = PartBuffers(capacity: Int(partSize), count: configuration.partConcurrency)
-            let parts = try await concurrently(count: count, limit: configuration.partConcurrency) { index -> (etag: String, md5: [UInt8]) in
+            let parts = try await concurrently(count: count, limit: configuration.partConcurrency) { index -> (etag: String, digest: UploadDigest, length: Int) in
                 let offset = Int64(index) * partSize
                 let length = Int(min(partSize, size - offset))
                 await buffers.waitUntilAvailable()
@@ -93,25 +115,29 @@ extension S3Storage {
                     try FileIO.read(file, offset: offset, length: length, into: &buffer, cancellation: flag)
                     return buffer
                 }
-                let md5 = buffer.withUnsafeReadableBytes { Array(Insecure.MD5.hash(data: $0)) }
-                let etag = try await self.uploadPart(bucket: bucket, key: key, uploadID: uploadID, number: index + 1, buffer: buffer, md5: md5)
+                // Hashed on a blocking thread, off the cooperative pool.
+                let digest = try await BlockingIO.run { _ in buffer.withUnsafeReadableBytes { UploadDigest.of($0, md5: withMD5, crc: partCRC) } }
+                let etag = try await self.uploadPart(bucket: bucket, key: key, uploadID: uploadID, number: index + 1, buffer: buffer, digest: digest)
                 buffers.give(buffer)
                 guard let etag else {
                     throw StorageError(.other, "the service sent no ETag for part \(index + 1) of \(bucket)/\(key)")
                 }
-                return (etag, md5)
+                return (etag, digest, length)
             }
+            let partMD5s = parts.compactMap(\.digest.md5)
+            let whole = partCRC.map { algorithm in UploadDigest(md5: nil, crc: (algorithm, Self.combinedCRC(parts.map { (bytes: $0.digest.crc?.bytes ?? [], length: Int64($0.length)) }, algorithm: algorithm))) }
             let started = Date()
             let etag: String?
             do {
-                etag = try await completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, etags: parts.map(\.etag))
+                etag = try await completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, etags: parts.map(\.etag),
+                                                         checksums: partCRC == nil ? nil : parts.map { $0.digest.checksumHeader?.value ?? "" }, whole: whole)
                 forgetUpload(uploadID)
             } catch let error as CompletedMeanwhile {
                 forgetUpload(uploadID)
                 // The answer to an earlier attempt was lost (a connection
                 // cut after the server completed): the object must be there,
                 // with our parts' ETag or at least our size, written now.
-                let expected = Self.multipartETag(partDigests: parts.map(\.md5))
+                let expected = partMD5s.count == count ? Self.multipartETag(partDigests: partMD5s) : "-"
                 let info = try await head(bucket: bucket, key: key)
                 let etagMatches = info.etag.map { $0.lowercased() == expected || $0.lowercased() == String(expected.prefix(while: { $0 != "-" })) } ?? false
                 let fresh = info.lastModified.map { $0 >= started.addingTimeInterval(-300) } ?? false
@@ -120,8 +146,8 @@ extension S3Storage {
             }
             // A server that reports the standard multipart ETag lets us
             // check it assembled exactly the parts we sent.
-            if let etag, Self.multipartETagCount(etag) != nil {
-                let expected = Self.multipartETag(partDigests: parts.map(\.md5))
+            if let etag, Self.multipartETagCount(etag) != nil, partMD5s.count == count {
+                let expected = Self.multipartETag(partDigests: partMD5s)
                 guard etag.lowercased() == expected else {
                     // Never leave an object with the wrong bytes behind.
                     _ = try? await delete(bucket: bucket, keys: [key])
@@ -129,7 +155,7 @@ extension S3Storage {
                 }
             }
             knownBuckets.withLock { _ = $0.insert(bucket) }
-            return TransferResult(key: key, bytes: size, checksums: [:], etag: etag)
+            return TransferResult(key: key, bytes: size, checksums: whole?.checksums ?? [:], etag: etag)
         } catch {
             await abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID)
             throw error
@@ -138,15 +164,30 @@ extension S3Storage {
 
     /// UploadPart from memory; the request (and its hold on `buffer`) is
     /// gone when this returns, so the buffer can be reused without a copy.
-    private func uploadPart(bucket: String, key: String, uploadID: String, number: Int, buffer: ByteBuffer, md5: [UInt8]) async throws -> String? {
-        let call = Call(method: .PUT, bucket: bucket, key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)],
-                        body: .bytes(buffer, contentMD5: Data(md5).base64EncodedString()), operation: "UploadPart")
+    private func uploadPart(bucket: String, key: String, uploadID: String, number: Int, buffer: ByteBuffer, digest: UploadDigest) async throws -> String? {
+        var call = Call(method: .PUT, bucket: bucket, key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                        body: .bytes(buffer, contentMD5: digest.contentMD5.map(ContentMD5.given) ?? .omitted), operation: "UploadPart")
+        if let header = digest.checksumHeader { call.headers.append(header) }
         let etag = try await perform(call) { response in
             _ = try await response.body.collect(upTo: 1 << 20)
-            return response.headers.first(name: "ETag")
+            return (response.headers.first(name: "ETag"), digest.isConfirmed(by: response.headers))
         }
+        guard etag.1 else { throw unconfirmedChecksum(digest, subject: "\(bucket)/\(key) part \(number)") }
         ByteProgress.current?(Int64(buffer.readableBytes))
-        return etag
+        return etag.0
+    }
+
+    /// The whole object's CRC (big-endian bytes) from its parts' CRCs and lengths.
+    static func combinedCRC(_ parts: [(bytes: [UInt8], length: Int64)], algorithm: ContentHasher.Algorithm) -> [UInt8] {
+        func value(_ bytes: [UInt8]) -> UInt64 { bytes.reduce(0) { $0 << 8 | UInt64($1) } }
+        if algorithm == .crc64nvme {
+            var whole = CRC64NVME()
+            for part in parts { whole = whole.combined(with: value(part.bytes), length: part.length) }
+            return whole.bytes
+        }
+        var whole = CRC32C()
+        for part in parts { whole = whole.combined(with: UInt32(truncatingIfNeeded: value(part.bytes)), length: part.length) }
+        return whole.bytes
     }
 
     /// Starts a multipart upload. It runs to its end even if the calling
@@ -179,13 +220,20 @@ extension S3Storage {
     }
 
     /// CompleteMultipartUpload; its failures can come in a 200 answer.
-    func completeMultipartUpload(bucket: String, key: String, uploadID: String, etags: [String]) async throws -> String? {
+    /// With `checksums` (the parts' base64 CRCs) and `whole`, the service
+    /// checks each part's and the whole object's CRC (`FULL_OBJECT`).
+    func completeMultipartUpload(bucket: String, key: String, uploadID: String, etags: [String], checksums: [String]? = nil, whole: UploadDigest? = nil) async throws -> String? {
+        let element = whole?.crc.map { "Checksum" + $0.algorithm.rawValue.uppercased() }
         var body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         for (index, etag) in etags.enumerated() {
-            body += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(xmlEscape(etag))</ETag></Part>"
+            body += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(xmlEscape(etag))</ETag>"
+            if let element, let checksum = checksums?[index] { body += "<\(element)>\(checksum)</\(element)>" }
+            body += "</Part>"
         }
         body += "</CompleteMultipartUpload>"
-        let call = Call(method: .POST, bucket: bucket, key: key, query: [("uploadId", uploadID)], body: .xml(body), operation: "CompleteMultipartUpload")
+        var headers: [(name: String, value: String)] = []
+        if let header = whole?.checksumHeader { headers = [header, ("x-amz-checksum-type", "FULL_OBJECT")] }
+        let call = Call(method: .POST, bucket: bucket, key: key, query: [("uploadId", uploadID)], headers: headers, body: .xml(body), operation: "CompleteMultipartUpload")
         let attempts = Atomic<Int>(0)
         let data: Data
         do {

@@ -14,8 +14,9 @@ package import Synchronization
 /// Objects above ``S3Configuration/multipartThreshold`` move in parts
 /// (uploads) or ranges (downloads), ``S3Configuration/partConcurrency`` at a
 /// time. Requests are signed with SigV4 over `UNSIGNED-PAYLOAD`; integrity
-/// comes from `Content-MD5` on every body (the server verifies it) and from
-/// checking every download against the ETag or checksum the server gave.
+/// comes from `Content-MD5` or a CRC the server verifies on every body (see
+/// ``S3ChecksumMode``) and from checking every download against the
+/// cheapest checksum the server gave (a CRC, else the ETag's MD5).
 /// Each request is retried on its own (5xx, throttling, connection errors),
 /// with exponential backoff and full jitter.
 public final class S3Storage: ObjectStorage {
@@ -30,6 +31,9 @@ public final class S3Storage: ObjectStorage {
     /// Buckets seen to exist: a 404 on HEAD of an object in one of them is a
     /// missing key, with no second request to tell the two apart.
     let knownBuckets = Mutex<Set<String>>([])
+    /// `checksum: auto`: whether the service has shown it checks
+    /// `x-amz-checksum-*` (nil until the first PUT answers).
+    let checksumVerified = Mutex<Bool?>(nil)
     /// Multipart uploads this instance aborted and whether the abort went
     /// through (tests read it; a server may be unable to list uploads).
     package let abortedUploads = Mutex<[AbortRecord]>([])

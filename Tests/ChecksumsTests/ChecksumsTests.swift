@@ -79,4 +79,28 @@ import Testing
             #expect(bytes.withUnsafeBytes { CRC64NVME.checksum($0) } == bitwise64(bytes))
         }
     }
+
+    /// Combining the checksums of two pieces gives the checksum of the
+    /// whole, at every split (empty pieces included) and for pieces longer
+    /// than the operator's 2^n steps.
+    @Test func combineEqualsTheChecksumOfTheConcatenation() {
+        var generator = SystemRandomNumberGenerator()
+        let data = (0..<70_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        data.withUnsafeBytes { all in
+            for split in [0, 1, 2, 3, 7, 8, 255, 256, 4096, 65_537, 69_999, 70_000] {
+                let a = UnsafeRawBufferPointer(rebasing: all[0..<split])
+                let b = UnsafeRawBufferPointer(rebasing: all[split...])
+                let c32 = CRC32C(value: CRC32C.checksum(a)).combined(with: CRC32C.checksum(b), length: Int64(b.count))
+                #expect(c32.value == CRC32C.checksum(all), "split \(split)")
+                let c64 = CRC64NVME(value: CRC64NVME.checksum(a)).combined(with: CRC64NVME.checksum(b), length: Int64(b.count))
+                #expect(c64.value == CRC64NVME.checksum(all), "split \(split)")
+            }
+        }
+        // Reference values: "123456789" split as "1234" + "56789".
+        let head = Array("1234".utf8), tail = Array("56789".utf8)
+        let c32 = CRC32C(value: head.withUnsafeBytes { CRC32C.checksum($0) }).combined(with: tail.withUnsafeBytes { CRC32C.checksum($0) }, length: 5)
+        #expect(c32.value == 0xE306_9283)
+        let c64 = CRC64NVME(value: head.withUnsafeBytes { CRC64NVME.checksum($0) }).combined(with: tail.withUnsafeBytes { CRC64NVME.checksum($0) }, length: 5)
+        #expect(c64.value == 0xAE8B_1486_0A79_9888)
+    }
 }

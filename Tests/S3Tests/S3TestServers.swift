@@ -72,6 +72,16 @@ struct S3TestServer: Sendable, CustomTestStringConvertible, CustomStringConverti
     /// behind and keeps the bucket "not empty", so tests copy to top-level keys.
     var supportsUploadPartCopy: Bool { name != "rclone" }
 
+    /// rclone stores the `x-amz-checksum-*` headers of a PUT (unchecked)
+    /// and returns them; moto does not without the SDK's algorithm header.
+    var storesChecksums: Bool { name == "rclone" }
+
+    /// Whether a download verified what the upload sent: it checked a
+    /// checksum, and the upload computed the same one with the same value.
+    static func sameContent(_ got: TransferResult, _ put: TransferResult) -> Bool {
+        !got.checksums.isEmpty && got.checksums.allSatisfy { put.checksums[$0.key] == $0.value }
+    }
+
     func storage(secret: String? = nil, configure: (inout S3Configuration) -> Void = { _ in }) throws -> S3Storage {
         var configuration = S3Configuration(endpoint: endpoint, accessKeyId: accessKey, secretAccessKey: secret ?? secretKey)
         configuration.maxAttempts = 3

@@ -28,6 +28,11 @@ final class ScriptedHTTPServer: Sendable {
         var method: HTTPMethod
         var uri: String
         var headers: [(String, String)]
+        /// The request body.
+        var body: [UInt8] = []
+
+        /// The first value of header `name` (case-insensitive).
+        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
 
     /// What the server and its handlers share.
@@ -67,16 +72,20 @@ final class ScriptedHTTPServer: Sendable {
         typealias OutboundOut = HTTPServerResponsePart
         let state: State
         var head: HTTPRequestHead?
+        var body: [UInt8] = []
 
         init(state: State) { self.state = state }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
-            case .head(let head): self.head = head
-            case .body: break
+            case .head(let head):
+                self.head = head
+                body = []
+            case .body(let buffer): body += buffer.readableBytesView
             case .end:
                 guard let head else { return }
-                state.requests.withLock { $0.append(Seen(method: head.method, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) })) }
+                let body = body
+                state.requests.withLock { $0.append(Seen(method: head.method, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body)) }
                 let index = state.requests.withLock { $0.count - 1 }
                 var reply = state.script.withLock { script -> Reply? in
                     guard let first = script.first else { return nil }

@@ -19,6 +19,14 @@
 uint32_t bucketflow_crc32c(uint32_t crc, const void *data, size_t length);
 uint64_t bucketflow_crc64nvme(uint64_t crc, const void *data, size_t length);
 
+/*
+ * The checksum of A followed by B, from crc(A), crc(B) and B's length,
+ * without the bytes (zlib's crc32_combine, a GF(2) shift): parts hashed in
+ * parallel give the whole object's checksum.
+ */
+uint32_t bucketflow_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b);
+uint64_t bucketflow_crc64nvme_combine(uint64_t crc_a, uint64_t crc_b, uint64_t length_b);
+
 /* The table-driven CRC-32C, exposed so tests can compare it with the instruction. */
 uint32_t bucketflow_crc32c_portable(uint32_t crc, const void *data, size_t length);
 
