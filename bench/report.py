@@ -164,6 +164,13 @@ def markdown(doc):
     lines += ["", "## Notes", ""]
     lines.append("- The aws CLI column appears on the 1,000 × 64 KiB shape only (it needs ~4 s per 1,000 small objects "
                  "here, and one process for everything); it is not part of the best-peer ratio.")
+    if any(w.get("server") == "nanio" for w in doc["workloads"]):
+        if not doc["settings"].get("nanio_fsync"):
+            lines.append("- nanio runs with its per-object fsync turned off (it serialises every PUT at the disk's "
+                         "fsync latency, whatever the client; `rclone serve s3` does not fsync either).")
+        lines.append("- s5cmd is left out of nanio downloads: nanio 0.1.7 rejects its `Range: bytes=0-16777215` "
+                     "on smaller objects with 400 InvalidArgument; the ratio there is against rclone alone.")
+    lines.append(f"- Peak RSS source: {doc['settings'].get('rss_source', 'os.wait4')}.")
     for wid, tool, note in notes:
         lines.append(f"- `{wid}` {tool}: {note}")
     lines += ["", "Raw trials: [latest.json](latest.json). Chart: [latest.png](latest.png).", ""]
