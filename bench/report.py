@@ -73,6 +73,8 @@ def goal_lines(doc):
 
 def tool_cells(workload, tool):
     entry = workload["tools"][tool]
+    if entry["status"] == "failed":
+        return ["**FAILED** (see notes)", "—", "—"]
     if entry["status"] != "ok":
         return [entry.get("note") or entry["status"], "—", "—"]
     m = entry["median"]
@@ -149,7 +151,8 @@ def markdown(doc):
             cells = []
             for tool in ("validate", "plan", "run"):
                 entry = w["tools"][tool]
-                cells.append(fmt(median(w, tool)) if entry["status"] == "ok" else (entry.get("note") or entry["status"]))
+                cells.append(fmt(median(w, tool)) if entry["status"] == "ok" else
+                             "**FAILED**" if entry["status"] == "failed" else (entry.get("note") or entry["status"]))
             cells += [fmt(median(w, t, "rss_mib"), 1) for t in ("validate", "plan", "run")]
             lines.append(f"| {w['steps']:,} | " + " | ".join(cells) + " |")
         by_n = {w["steps"]: w for w in steps}
