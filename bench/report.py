@@ -32,10 +32,21 @@ def goals(doc):
     peers = doc["settings"]["peers_for_ratio"]
     out = []
 
-    def add(workload, what, value, limit, unit, strict=False):
+    def add(workload, what, value, limit, unit, strict=False, missing=None):
         met = None if value is None else (value < limit if strict else value <= limit)
         out.append({"workload": workload, "what": what, "value": value, "limit": limit, "unit": unit,
-                    "comparison": "<" if strict else "≤", "met": met if value is not None else False})
+                    "comparison": "<" if strict else "≤", "met": met if value is not None else False,
+                    "missing": missing if value is None else None})
+
+    def why(w, *tools):
+        """Why a figure is missing: the first failed/timed-out tool it needs."""
+        for tool in tools:
+            entry = w["tools"].get(tool)
+            if entry is None:
+                return f"{tool} not run"
+            if entry["status"] != "ok":
+                return f"{tool} {entry['status']}"
+        return None
 
     for w in doc["workloads"]:
         g = w["group"]
@@ -43,22 +54,27 @@ def goals(doc):
             bf = median(w, "bucketflow")
             best, name = best_peer(w, peers)
             if g in WALL_GOALS:
-                add(w["id"], f"wall vs best peer ({name or '—'})", bf / best if bf and best else None, WALL_GOALS[g], "×")
+                add(w["id"], f"wall vs best peer ({name or '—'})", bf / best if bf and best else None, WALL_GOALS[g], "×",
+                    missing=why(w, "bucketflow") or "no peer result")
             if g in RSS_GOALS:
-                add(w["id"], "bucketflow peak RSS", median(w, "bucketflow", "rss_mib"), RSS_GOALS[g], "MiB")
+                add(w["id"], "bucketflow peak RSS", median(w, "bucketflow", "rss_mib"), RSS_GOALS[g], "MiB",
+                    missing=why(w, "bucketflow"))
         elif w["kind"] == "local" and g in LOCAL_GOALS:
             bf, cp = median(w, "bucketflow"), median(w, "cp")
-            add(w["id"], "wall vs cp" + (" -r" if w["files"] > 1 else ""), bf / cp if bf and cp else None, LOCAL_GOALS[g], "×")
+            add(w["id"], "wall vs cp" + (" -r" if w["files"] > 1 else ""), bf / cp if bf and cp else None, LOCAL_GOALS[g], "×",
+                missing=why(w, "bucketflow", "cp"))
     steps = {w["steps"]: w for w in doc["workloads"] if w["kind"] == "steps"}
     if 1000 in steps and 10000 in steps:
         for command in ("validate", "plan", "run"):
             a, b = median(steps[1000], command), median(steps[10000], command)
-            add("steps", f"{command}: 10k / 1k steps", b / a if a and b else None, STEPS_RATIO_GOAL, "×")
+            add("steps", f"{command}: 10k / 1k steps", b / a if a and b else None, STEPS_RATIO_GOAL, "×",
+                missing=why(steps[1000], command) or why(steps[10000], command))
     if 10000 in steps:
         v, p = median(steps[10000], "validate"), median(steps[10000], "plan")
         add("steps-10k", "validate + plan of 10k steps", v + p if v is not None and p is not None else None,
-            STEPS_VALIDATE_PLAN_10K, "s", strict=True)
-        add("steps-10k", "run of 10k steps", median(steps[10000], "run"), STEPS_RUN_10K, "s", strict=True)
+            STEPS_VALIDATE_PLAN_10K, "s", strict=True, missing=why(steps[10000], "validate", "plan"))
+        add("steps-10k", "run of 10k steps", median(steps[10000], "run"), STEPS_RUN_10K, "s", strict=True,
+            missing=why(steps[10000], "run"))
     return out
 
 
@@ -66,7 +82,8 @@ def goal_lines(doc):
     lines = []
     for g in doc["goals"]:
         verdict = "met" if g["met"] else "NOT met"
-        lines.append(f"{g['workload']:26} {g['what']:36} {fmt(g['value']):>8} {g['unit']:3} goal {g['comparison']} "
+        shown = fmt(g["value"]) if g["value"] is not None else (g.get("missing") or "—")
+        lines.append(f"{g['workload']:26} {g['what']:36} {shown:>8} {g['unit']:3} goal {g['comparison']} "
                      f"{g['limit']:g} {g['unit']}: {verdict}")
     return "\n".join(lines)
 
@@ -107,7 +124,8 @@ def markdown(doc):
         "|---|---|---|---|---|",
     ]
     for g in doc["goals"]:
-        lines.append(f"| {g['workload']} | {g['what']} | {fmt(g['value'])} {g['unit']} | {g['comparison']} {g['limit']:g} "
+        shown = f"{fmt(g['value'])} {g['unit']}" if g["value"] is not None else f"**{g.get('missing') or '—'}**"
+        lines.append(f"| {g['workload']} | {g['what']} | {shown} | {g['comparison']} {g['limit']:g} "
                      f"{g['unit']} | {'yes' if g['met'] else '**no**'} |")
     if not doc["goals"]:
         lines.append("| — | (no goal applies to the selected workloads) | | | |")
