@@ -225,7 +225,7 @@ def chart(doc, path):
         else:
             ax.set_ylim(0, top * 1.3)
 
-    def grouped(ax, workloads, tools, value, goal_of, ylabel, title, log=False, digits=2):
+    def grouped(ax, workloads, tools, value, goal_of, ylabel, title, log=False, digits=2, cap=None):
         width = 0.8 / len(tools)
         top = 0
         for j, tool in enumerate(tools):
@@ -235,10 +235,16 @@ def chart(doc, path):
                 if y is not None:
                     xs.append(i + (j - (len(tools) - 1) / 2) * width)
                     ys.append(y)
-                    top = max(top, y)
-            bars = ax.bar(xs, ys, width, label=tool, color=TOOL_COLORS.get(tool))
+                    top = max(top, min(y, cap) if cap else y)
+            shown = [min(y, cap) if cap else y for y in ys]
+            bars = ax.bar(xs, shown, width, label=tool, color=TOOL_COLORS.get(tool))
+            for b, y in zip(bars, ys):  # bars cut at the cap carry their value
+                if cap and y > cap:
+                    ax.annotate(f"{y:.1f}", (b.get_x() + b.get_width() / 2, cap), ha="center", va="bottom", fontsize=7)
             if tool == "bucketflow":
                 for b, y in zip(bars, ys):
+                    if cap and y > cap:
+                        continue
                     ax.annotate(f"{y:.{digits}f}", (b.get_x() + b.get_width() / 2, y),
                                 ha="center", va="bottom", fontsize=7)
         first = True
@@ -266,7 +272,8 @@ def chart(doc, path):
                 wall = median(w, tool)
                 return wall / best if wall and best else None
             grouped(ax, s3, tools, rel, lambda w: WALL_GOALS.get(w["group"]),
-                    "wall / best peer", "S3 transfers: wall time relative to the best of rclone and s5cmd (lower is better)")
+                    "wall / best peer", "S3 transfers: wall time relative to the best of rclone and s5cmd "
+                    "(lower is better; bars cut at 4)", cap=4.0)
             ax.axhline(1.0, color="gray", linewidth=0.8)
         elif panel == "rss":
             tools = [t for t in ("bucketflow", "rclone", "s5cmd", "aws") if any(t in w["tools"] for w in s3)]
@@ -277,7 +284,7 @@ def chart(doc, path):
                 cp, wall = median(w, "cp"), median(w, tool)
                 return wall / cp if wall and cp else None
             grouped(ax, local, ["bucketflow", "rclone", "cp"], rel_cp, lambda w: LOCAL_GOALS.get(w["group"]),
-                    "wall / cp", "Local provider: wall time relative to cp (cp -r for many files)")
+                    "wall / cp", "Local provider: wall time relative to cp (cp -r for many files; bars cut at 10)", cap=10.0)
         else:
             commands = ["validate", "plan", "run"]
             ns = sorted(steps)
