@@ -1,0 +1,51 @@
+import Benchmark
+import Crypto
+
+/// Hashing throughput over a 64 MiB buffer that stays in memory. Besides
+/// the wall time per 64 MiB, each benchmark records "ms/GiB" (the time
+/// scaled to one GiB), the figure issue 10 compares.
+enum HashBenchmarks {
+    static let bufferSize = 64 << 20
+
+    static func register() {
+        let buffer = [UInt8](unsafeUninitializedCapacity: bufferSize) { bytes, count in
+            var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+            for i in 0..<bufferSize {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                bytes[i] = UInt8(truncatingIfNeeded: state >> 56)
+            }
+            count = bufferSize
+        }
+        let configuration = Benchmark.Configuration(
+            metrics: [.wallClock, .cpuTotal, msPerGiB],
+            timeUnits: .milliseconds,
+            warmupIterations: 1,
+            maxDuration: .seconds(3),
+            maxIterations: 20)
+
+        Benchmark("hash MD5 (swift-crypto), 64 MiB", configuration: configuration) { benchmark in
+            measure(benchmark) { buffer.withUnsafeBytes { Insecure.MD5.hash(data: $0) } }
+        }
+        Benchmark("hash SHA-256 (swift-crypto), 64 MiB", configuration: configuration) { benchmark in
+            measure(benchmark) { buffer.withUnsafeBytes { SHA256.hash(data: $0) } }
+        }
+        // TODO(issue 10 item 3): CRC32C throughput. Add it here once the
+        // `Checksums` target (over the `CChecksum` C target) has landed on
+        // main: depend on "Checksums" in Package.swift's BUCKETFLOW_MICROBENCH
+        // block and time its CRC32C over `buffer` like the two above.
+    }
+
+    static let msPerGiB = BenchmarkMetric.custom("ms/GiB", polarity: .prefersSmaller, useScalingFactor: false)
+
+    /// Runs `hash` over the buffer once per iteration and records ms/GiB.
+    static func measure<Result>(_ benchmark: Benchmark, _ hash: () -> Result) {
+        let clock = ContinuousClock()
+        for _ in benchmark.scaledIterations {
+            let start = clock.now
+            blackHole(hash())
+            let elapsed = clock.now - start
+            let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+            benchmark.measurement(msPerGiB, Int((nanoseconds * Double(1 << 30) / Double(bufferSize) / 1e6).rounded()))
+        }
+    }
+}
