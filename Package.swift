@@ -181,7 +181,7 @@ if Context.environment["BUCKETFLOW_MICROBENCH"] != nil {
     package.targets.append(.executableTarget(
         name: "MicroBenchmarks",
         dependencies: [
-            "SigV4", "S3", "Cron", "YAML", "Workflow", "Providers",
+            "SigV4", "S3", "Cron", "YAML", "Workflow", "Providers", "Checksums",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Benchmark", package: "benchmark"),
         ],

@@ -1,9 +1,11 @@
 import Benchmark
+import Checksums
 import Crypto
 
-/// Hashing throughput over a 64 MiB buffer that stays in memory. Besides
-/// the wall time per 64 MiB, each benchmark records "ms/GiB" (the time
-/// scaled to one GiB), the figure issue 10 compares.
+/// Hashing throughput (MD5, SHA-256, CRC32C, CRC64NVME) over a 64 MiB
+/// buffer that stays in memory. Besides the wall time per 64 MiB, each
+/// benchmark records "ms/GiB" (the time scaled to one GiB), the figure
+/// issue 10 compares.
 enum HashBenchmarks {
     static let bufferSize = 64 << 20
 
@@ -29,10 +31,16 @@ enum HashBenchmarks {
         Benchmark("hash SHA-256 (swift-crypto), 64 MiB", configuration: configuration) { benchmark in
             measure(benchmark) { buffer.withUnsafeBytes { SHA256.hash(data: $0) } }
         }
-        // TODO(issue 10 item 3): CRC32C throughput. Add it here once the
-        // `Checksums` target (over the `CChecksum` C target) has landed on
-        // main: depend on "Checksums" in Package.swift's BUCKETFLOW_MICROBENCH
-        // block and time its CRC32C over `buffer` like the two above.
+        let crcName = "hash CRC32C (Checksums, \(CRC32C.usesInstruction ? "CPU instruction" : "table: no CRC32 instruction")), 64 MiB"
+        Benchmark(crcName, configuration: configuration) { benchmark in
+            measure(benchmark) { buffer.withUnsafeBytes { CRC32C.checksum($0) } }
+        }
+        Benchmark("hash CRC32C portable table, 64 MiB", configuration: configuration) { benchmark in
+            measure(benchmark) { buffer.withUnsafeBytes { CRC32C.portableChecksum($0) } }
+        }
+        Benchmark("hash CRC64NVME (Checksums), 64 MiB", configuration: configuration) { benchmark in
+            measure(benchmark) { buffer.withUnsafeBytes { CRC64NVME.checksum($0) } }
+        }
     }
 
     static let msPerGiB = BenchmarkMetric.custom("ms/GiB", polarity: .prefersSmaller, useScalingFactor: false)
