@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import Foundation
 import PackageDescription
 
@@ -170,4 +170,22 @@ if Context.environment["BUCKETFLOW_FUZZ"] != nil {
     package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"))
     package.targets.append(.executableTarget(name: "bucketflow-fuzz", dependencies: ["Workflow", "YAML", "CFuzzDriver"], path: "Fuzz/WorkflowFuzz"))
     package.products.append(.executable(name: "bucketflow-fuzz", targets: ["bucketflow-fuzz"]))
+}
+
+// The micro-benchmarks of the hot paths (scripts/microbench, docs/benchmarks.md)
+// with ordo-one/benchmark. Like the fuzzer, the dependency and the target are
+// declared only when BUCKETFLOW_MICROBENCH is set, so a normal build, the tests
+// and CI neither resolve nor build them.
+if Context.environment["BUCKETFLOW_MICROBENCH"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(.executableTarget(
+        name: "MicroBenchmarks",
+        dependencies: [
+            "SigV4", "S3", "Cron", "YAML", "Workflow", "Providers", "Checksums",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Benchmark", package: "benchmark"),
+        ],
+        path: "Benchmarks/MicroBenchmarks",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    ))
 }

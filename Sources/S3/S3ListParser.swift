@@ -1,14 +1,14 @@
-import Foundation
-import Storage
+package import Foundation
+package import Storage
 
 /// Reads S3's listing documents (ListObjectsV2, ListBuckets, ListMultipartUploads).
-enum S3ListParser {
+package enum S3ListParser {
     /// A ListObjectsV2 page. When the response says `EncodingType` is `url`
     /// (we always ask for it, so keys with characters XML 1.0 cannot carry
     /// still list), keys and prefixes are percent-decoded, with `+` as a
     /// space as servers form-encode them; a server that ignored the request
     /// sends raw keys, which are used as they are.
-    static func objects(_ data: Data) throws(StorageError) -> ListPage {
+    package static func objects(_ data: Data) throws(StorageError) -> ListPage {
         guard let root = S3XMLElement.parse(data), root.name == "ListBucketResult" else {
             throw StorageError(.other, "the service sent a listing that is not a ListObjectsV2 document", hint: "check that the endpoint is an S3 service")
         }
