@@ -348,7 +348,7 @@ extension B2Storage {
             struct Part: Decodable, Sendable { var contentSha1: String }
             let subject = Subject(bucket: bucket, key: key)
             let buffers = PartBuffers(capacity: Int(partSize), parts: count, budget: self.configuration.memoryBudget)
-            let sha1s = try await concurrently(count: count, limit: max(1, self.configuration.partConcurrency)) { index -> String in
+            let sha1s = try await concurrently(count: count, limit: buffers.concurrency(self.configuration.partConcurrency)) { index -> String in
                 let start = Int64(index) * partSize
                 let length = Int(min(partSize, size - start))
                 try await buffers.reserve()

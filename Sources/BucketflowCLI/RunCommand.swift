@@ -41,7 +41,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Reports to keep in the run history (default: the workflow's `keep:`, else 50).", valueName: "n"))
     var keep: Int?
 
-    @Option(name: .customLong("memory-budget"), help: ArgumentHelp("Memory all transfers of the run may hold in buffers at once (upload parts, small files read whole), e.g. 64MiB; parts shrink to fit. Default 32MiB, at least 5MiB. The process itself needs about 30MiB more.", valueName: "size"))
+    @Option(name: .customLong("memory-budget"), help: ArgumentHelp("Memory all transfers of the run may hold in buffers at once (upload parts, small files read whole), e.g. 64MiB; parts shrink to fit. Default 20MiB, at least 5MiB. The process itself needs about 40MiB more.", valueName: "size"))
     var memoryBudget: String?
 
     @Flag(name: .shortAndLong, help: "Print every object as it moves.")

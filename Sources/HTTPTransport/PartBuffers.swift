@@ -49,6 +49,13 @@ public final class PartBuffers: Sendable {
         self.state = Mutex(State(partsLeft: parts))
     }
 
+    /// How many parts of this upload to run at once: `wanted`, but no more
+    /// than the whole budget holds (at least one), so an upload never
+    /// waits for budget that only its own parts hold.
+    public func concurrency(_ wanted: Int) -> Int {
+        max(1, min(wanted, Int(budget.capacity / max(1, cost))))
+    }
+
     /// Waits until ``take()`` can hand out a buffer: claims an idle one, or
     /// acquires a buffer's bytes from the budget.
     ///

@@ -89,7 +89,7 @@ extension S3Storage {
             let partSize = partSize(for: size)
             let count = Int((size + partSize - 1) / partSize)
             let buffers = PartBuffers(capacity: Int(partSize), parts: count, budget: configuration.memoryBudget)
-            let parts = try await concurrently(count: count, limit: configuration.partConcurrency) { index -> (etag: String, md5: [UInt8]) in
+            let parts = try await concurrently(count: count, limit: buffers.concurrency(configuration.partConcurrency)) { index -> (etag: String, md5: [UInt8]) in
                 let offset = Int64(index) * partSize
                 let length = Int(min(partSize, size - offset))
                 try await buffers.reserve()

@@ -29,7 +29,7 @@ public final class MemoryBudget: Sendable {
     /// S3's smallest part: a smaller budget could not hold one part.
     public static let minimumCapacity: Int64 = 5 << 20
     /// The budget of a run that sets none (`--memory-budget`).
-    public static let defaultCapacity: Int64 = 32 << 20
+    public static let defaultCapacity: Int64 = 20 << 20
     /// The budget of transfers made outside a run (tests, tools): one per
     /// process, ``defaultCapacity`` bytes.
     public static let process = MemoryBudget(capacity: defaultCapacity)

@@ -41,8 +41,8 @@ struct MemoryBudgetWiringTests {
               a: {provider: spy, root: a}
               b: {provider: spy, root: b}
             steps:
-              one: {action: create-bucket, bucket: "a://x", if-exists: ok}
-              two: {action: create-bucket, bucket: "b://x", if-exists: ok}
+              one: {action: create-bucket, bucket: "a://xyz", if-exists: ok}
+              two: {action: create-bucket, bucket: "b://xyz", if-exists: ok}
             """
         try ws.write("wf.yaml", yaml)
         let workflow = try StorageRegistry.$scoped.withValue(registry) { try WorkflowLoader.load(path: ws.url("wf.yaml").path) }
