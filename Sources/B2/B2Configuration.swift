@@ -28,9 +28,12 @@ public struct B2Configuration: Sendable {
     /// most 10,000 parts.
     public var partSize: Int64?
     /// Parts of one large file in flight at once; each is held in memory
-    /// (read once, hashed once, sent), so peak memory per large upload is
-    /// about `partConcurrency × partSize`.
+    /// (read once, hashed once, sent), paid for from ``memoryBudget``.
     public var partConcurrency = 4
+    /// The bytes of upload buffers (parts, bodies read into memory) all
+    /// transfers of the run may hold at once; parts shrink (not below the
+    /// account's minimum) so `partConcurrency` of them fit.
+    public var memoryBudget = MemoryBudget.process
     /// Seconds one request may take to send its body and receive the response head.
     public var requestTimeout: Double = 300
     /// Seconds to establish a connection (TCP and TLS).

@@ -18,8 +18,8 @@ public struct B2Provider: StorageProvider {
         ProviderSetting("large-file-threshold", .bytes(partSizes), default: "the account's recommendedPartSize",
                         doc: "uploads above this size go as B2 large files"),
         ProviderSetting("part-size", .bytes(partSizes), default: "the account's recommendedPartSize",
-                        doc: "size of each large-file part (at least the account's absoluteMinimumPartSize)"),
-        ProviderSetting("part-concurrency", .int(1...64), default: "4", doc: "parts of one large file in flight"),
+                        doc: "size of each large-file part (at least the account's absoluteMinimumPartSize), smaller when the run's --memory-budget holds fewer than part-concurrency parts"),
+        ProviderSetting("part-concurrency", .int(1...64), default: "4", doc: "parts of one large file in flight, as the run's --memory-budget allows"),
         ProviderSetting("max-attempts", .int(1...100), default: "10", doc: "attempts per request (exponential backoff with full jitter between them)"),
         ProviderSetting("max-list-keys", .int(1...1_000_000_000), default: "1000000", doc: "most keys one listing may return before it stops with an error"),
         ProviderSetting("response-timeout", .int(1...86_400), default: "600", doc: "seconds one response may take in all (plus one per 64 KiB expected)"),
@@ -49,6 +49,7 @@ public struct B2Provider: StorageProvider {
         if let n = settings.number("max-list-keys") { configuration.maxListKeys = Int(clamping: n) }
         if let n = settings.number("response-timeout") { configuration.responseTimeout = Double(n) }
         configuration.journal = context.uploadJournal
+        configuration.memoryBudget = context.memoryBudget
         return try B2Storage(configuration: configuration)
     }
 }

@@ -70,6 +70,9 @@ extension B2Storage {
         if size > threshold && size > partSize(for: size, session: session) {
             return try await uploadLarge(file: file, size: size, bucketID: id, bucket: bucket, key: key, contentType: contentType, fileInfo: fileInfo, session: session)
         }
+        // The body read into memory (or the chunk streaming), from the run's budget.
+        let held = try await configuration.memoryBudget.acquire(size <= Self.inlineUploadLimit ? size : 1 << 20)
+        defer { configuration.memoryBudget.release(held) }
         let sha1: String
         let body: Body
         if size <= Self.inlineUploadLimit {
@@ -170,10 +173,13 @@ extension B2Storage {
     }
 
     /// The part size for a large file of `size` bytes: the configured size
-    /// (or B2's recommendation), at least B2's minimum, and large enough for
-    /// at most 10,000 parts.
+    /// (or B2's recommendation), smaller when the memory budget holds fewer
+    /// than `partConcurrency` of it, at least B2's minimum, and large enough
+    /// for at most 10,000 parts.
     func partSize(for size: Int64, session: B2Session) -> Int64 {
-        max(configuration.partSize ?? session.recommendedPartSize, session.absoluteMinimumPartSize, (size + 9_999) / 10_000)
+        max(configuration.memoryBudget.partSize(preferred: configuration.partSize ?? session.recommendedPartSize, concurrency: configuration.partConcurrency,
+                                                minimum: session.absoluteMinimumPartSize),
+            (size + 9_999) / 10_000)
     }
 
     func startLargeFile(bucketID: String, bucket: String, key: String, contentType: String, fileInfo: [String: String]) async throws -> String {
@@ -341,10 +347,16 @@ extension B2Storage {
             let pool = TargetPool()
             struct Part: Decodable, Sendable { var contentSha1: String }
             let subject = Subject(bucket: bucket, key: key)
-            let sha1s = try await concurrently(count: count, limit: max(1, self.configuration.partConcurrency)) { index -> String in
+            let buffers = PartBuffers(capacity: Int(partSize), parts: count, budget: self.configuration.memoryBudget)
+            let sha1s = try await concurrently(count: count, limit: buffers.concurrency(self.configuration.partConcurrency)) { index -> String in
                 let start = Int64(index) * partSize
                 let length = Int(min(partSize, size - start))
-                let buffer = try await BlockingIO.run { flag in try FileIO.read(file, offset: start, length: length, cancellation: flag) }
+                try await buffers.reserve()
+                let buffer = try await BlockingIO.run { flag in
+                    var buffer = buffers.take()
+                    try FileIO.read(file, offset: start, length: length, into: &buffer, cancellation: flag)
+                    return buffer
+                }
                 let sha1 = buffer.withUnsafeReadableBytes { Self.hex(Insecure.SHA1.hash(data: $0)) }
                 let part: Part = try await self.sendToUploadURL(
                     operation: "b2_upload_part", subject: subject, body: .bytes(buffer), size: Int64(length),
@@ -354,6 +366,7 @@ extension B2Storage {
                     fetch: {
                         try await self.api("b2_get_upload_part_url", UploadTarget.self, subject: subject) { _ in ["fileId": .string(fileID)] }
                     })
+                await buffers.give(consume buffer)
                 guard part.contentSha1.lowercased() == sha1 else {
                     throw StorageError(.checksumMismatch, "B2 stored part \(index + 1) of \(bucket)/\(key) with SHA-1 \(part.contentSha1), expected \(sha1)", hint: "retry the upload")
                 }

@@ -41,6 +41,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Reports to keep in the run history (default: the workflow's `keep:`, else 50).", valueName: "n"))
     var keep: Int?
 
+    @Option(name: .customLong("memory-budget"), help: ArgumentHelp("Memory all transfers of the run may hold in buffers at once (upload parts, small files read whole), e.g. 64MiB; parts shrink to fit. Default 20MiB, at least 5MiB. The process itself needs about 40MiB more.", valueName: "size"))
+    var memoryBudget: String?
+
     @Flag(name: .shortAndLong, help: "Print every object as it moves.")
     var verbose = false
 
@@ -61,6 +64,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
+        _ = try memoryBudgetBytes()
         if only != nil {
             guard state != nil else { throw ValidationError("--only needs --state LOCATION (where the steps of the run record their outcomes)") }
             guard let runID else { throw ValidationError("--only needs --run-id ID (the same for every step of the run)") }
@@ -77,9 +81,22 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    /// `--memory-budget SIZE` in bytes (the default when not given).
+    func memoryBudgetBytes() throws -> Int64 {
+        guard let memoryBudget else { return MemoryBudget.defaultCapacity }
+        guard let bytes = Units.bytes(memoryBudget) else {
+            throw ValidationError("--memory-budget \(memoryBudget): expected a size such as 64MiB")
+        }
+        guard bytes >= MemoryBudget.minimumCapacity else {
+            throw ValidationError("--memory-budget \(memoryBudget) is below \(Units.describe(bytes: MemoryBudget.minimumCapacity)), the size of one S3 part; give at least 5MiB")
+        }
+        return bytes
+    }
+
     /// `--only STEP --state LOCATION --run-id ID`: one step of a run.
     func runOnly(_ step: String, workflow: Workflow) async throws {
         var options = try workflowOptions.runOptions(for: workflow, dryRun: false)
+        options.memoryBudget = try memoryBudgetBytes()
         let store: StepStateStore
         do { store = try StepStateStore(location: state!, workflow: workflow) } catch {
             Console.error("bucketflow: \(error)")
@@ -118,7 +135,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let workflow = try workflowOptions.loadWorkflow()
         if let only { try await runOnly(only, workflow: workflow) }
-        let options = try workflowOptions.runOptions(for: workflow, dryRun: dryRun)
+        var options = try workflowOptions.runOptions(for: workflow, dryRun: dryRun)
+        options.memoryBudget = try memoryBudgetBytes()
         if dryRun {
             throw try await PlanCommand.plan(workflow: workflow, options: options, json: false, reportPath: report, detailedExitCode: false, logFormat: workflowOptions.logFormat)
         }

@@ -10,6 +10,9 @@ public struct RunOptions: Sendable {
     public var concurrency = 4
     /// Object transfers in flight at once across all steps.
     public var transfers = 16
+    /// Bytes of transfer buffers (upload parts, bodies read into memory)
+    /// all transfers of the run may hold at once (`--memory-budget`).
+    public var memoryBudget = MemoryBudget.defaultCapacity
     /// `--var k=v` overrides of declared variables.
     public var varOverrides: [String: String] = [:]
     /// The process environment (`${{ env.X }}`, credentials from the environment).

@@ -14,6 +14,8 @@ actor RunState {
     let options: RunOptions
     let dataArea: DataArea
     let budget: AsyncSemaphore
+    /// Bytes of transfer buffers all storages of the run share.
+    let memoryBudget: MemoryBudget
     let events: any EventSink
     let makeStorage: StorageMaker
 
@@ -28,6 +30,7 @@ actor RunState {
         self.options = options
         self.dataArea = DataArea(root: options.dataDirectory, userName: options.userName)
         self.budget = AsyncSemaphore(permits: options.transfers)
+        self.memoryBudget = MemoryBudget(capacity: options.memoryBudget)
         self.events = events
         self.makeStorage = makeStorage
     }
@@ -54,7 +57,7 @@ actor RunState {
         }
         let found = spec.credentials.flatMap { credentials[$0] }
         let storage = try StorageRegistry.$scoped.withValue(options.storageRegistry ?? StorageRegistry.standard) {
-            try makeStorage(spec, workflow, context, found, options.environment)
+            try makeStorage(spec, workflow, context, found, options.environment, memoryBudget)
         }
         storages[name] = storage
         return storage
@@ -69,4 +72,4 @@ actor RunState {
 }
 
 /// Makes a provider from a `storage:` declaration (the provider registry).
-typealias StorageMaker = @Sendable (StorageSpec, Workflow, EvaluationContext, CredentialSet?, [String: String]) throws -> any ObjectStorage
+typealias StorageMaker = @Sendable (StorageSpec, Workflow, EvaluationContext, CredentialSet?, [String: String], MemoryBudget) throws -> any ObjectStorage

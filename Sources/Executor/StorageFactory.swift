@@ -7,7 +7,7 @@ import Credentials
 /// use (``StorageRegistry/standard``, scoped to `RunOptions.storageRegistry`
 /// by ``RunState``). No provider is named here.
 enum StorageFactory {
-    static func make(_ spec: StorageSpec, workflow: Workflow, context: EvaluationContext, credentials: CredentialSet?, environment: [String: String]) throws -> any ObjectStorage {
+    static func make(_ spec: StorageSpec, workflow: Workflow, context: EvaluationContext, credentials: CredentialSet?, environment: [String: String], memoryBudget: MemoryBudget) throws -> any ObjectStorage {
         let registry = StorageRegistry.standard
         guard let provider = registry.provider(named: spec.provider.rawValue) else {
             throw StepError(code: .notSupported, message: "storage \"\(spec.name)\": provider \"\(spec.provider.rawValue)\" is not available in this build (known: \(registry.names.joined(separator: ", ")))")
@@ -39,7 +39,8 @@ enum StorageFactory {
                 context: ProviderContext(workflowDirectory: workflow.directory, environment: environment,
                                          // Multipart uploads are noted here until they end; the first upload
                                          // through a storage aborts those of killed runs.
-                                         uploadJournal: UploadJournal(directory: StateDirectory.resolve(environment: environment).appendingPathComponent("uploads"))))
+                                         uploadJournal: UploadJournal(directory: StateDirectory.resolve(environment: environment).appendingPathComponent("uploads")),
+                                         memoryBudget: memoryBudget))
         } catch let error as ProviderCredentialsError {
             throw StepError(code: .credentialsError, message: error.message)
         } catch let error as StorageError {

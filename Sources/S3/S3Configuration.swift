@@ -36,10 +36,14 @@ public struct S3Configuration: Sendable {
     public var partSize: Int64 = 16 << 20
     /// Parts (uploads) or ranges (downloads) of one object in flight at once.
     /// Each in-flight upload part is held in memory (read once, hashed once,
-    /// sent), so peak memory per large upload is about `partConcurrency × partSize`.
+    /// sent), paid for from ``memoryBudget``.
     public var partConcurrency = 4
     /// How uploads prove their bytes to the server: see ``S3ChecksumMode``.
     public var checksum: S3ChecksumMode = .auto
+    /// The bytes of upload buffers (parts, bodies read into memory) all
+    /// transfers of the run may hold at once; parts shrink (not below
+    /// 5 MiB) so `partConcurrency` of them fit.
+    public var memoryBudget = MemoryBudget.process
     /// Attempts per request, counting the first (like rclone and s5cmd).
     public var maxAttempts = RetryPolicy.defaultMaxAttempts
     /// Seconds: the first retry delay's upper bound (full jitter below it,

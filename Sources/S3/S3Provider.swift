@@ -22,8 +22,8 @@ public struct S3Provider: StorageProvider {
         ProviderSetting("addressing", .choice(["auto", "path", "virtual"]), default: "auto", doc: "bucket in the path or in the host name"),
         ProviderSetting("allow-insecure-http", .bool, default: "false", doc: "allow plain http to another machine"),
         ProviderSetting("multipart-threshold", .bytes(partSizes), default: "64MiB", doc: "uploads above this size go in parts"),
-        ProviderSetting("part-size", .bytes(partSizes), default: "16MiB", doc: "size of each part"),
-        ProviderSetting("part-concurrency", .int(1...64), default: "4", doc: "parts of one upload in flight"),
+        ProviderSetting("part-size", .bytes(partSizes), default: "16MiB", doc: "size of each part, smaller when the run's --memory-budget holds fewer than part-concurrency parts"),
+        ProviderSetting("part-concurrency", .int(1...64), default: "4", doc: "parts of one upload in flight, as the run's --memory-budget allows"),
         ProviderSetting("checksum", .choice(S3ChecksumMode.allCases.map(\.rawValue)), default: "auto",
                         doc: "how the server verifies uploads: `auto` sends CRC32C plus Content-MD5 until the service echoes the CRC; `md5`, `crc32c` or `crc64nvme` only that"),
         ProviderSetting("max-attempts", .int(1...100), default: "10", doc: "attempts per request (exponential backoff with full jitter between them)"),
@@ -78,6 +78,7 @@ public struct S3Provider: StorageProvider {
         if let n = settings.number("max-list-keys") { configuration.maxListKeys = Int(clamping: n) }
         if let n = settings.number("response-timeout") { configuration.responseTimeout = Double(n) }
         configuration.journal = context.uploadJournal
+        configuration.memoryBudget = context.memoryBudget
         return try S3Storage(configuration: configuration, environment: context.environment)
     }
 }

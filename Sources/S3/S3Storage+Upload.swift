@@ -40,6 +40,9 @@ extension S3Storage {
         if size > configuration.multipartThreshold {
             return try await multipartUpload(file: file, size: size, bucket: bucket, key: key, headers: headers)
         }
+        // The body read into memory (or the chunk streaming), from the run's budget.
+        let held = try await configuration.memoryBudget.acquire(size <= Self.inlineUploadLimit ? size : 1 << 20)
+        defer { configuration.memoryBudget.release(held) }
         let (withMD5, crc) = uploadIntegrity()
         let digest: UploadDigest
         var call = Call(method: .PUT, bucket: bucket, key: key, headers: headers, operation: "PutObject")
@@ -80,10 +83,12 @@ extension S3Storage {
     }
 
     /// The part (and download range) size for an object of `size` bytes:
-    /// the configured size, at least S3's 5 MiB minimum, and large enough
-    /// for at most 10,000 parts.
+    /// the configured size, smaller when the memory budget holds fewer than
+    /// `partConcurrency` of it, at least S3's 5 MiB minimum, and large
+    /// enough for at most 10,000 parts.
     func partSize(for size: Int64) -> Int64 {
-        max(5 << 20, configuration.partSize, (size + 9_999) / 10_000)
+        max(configuration.memoryBudget.partSize(preferred: configuration.partSize, concurrency: configuration.partConcurrency, minimum: 5 << 20),
+            (size + 9_999) / 10_000)
     }
 
     /// CreateMultipartUpload, concurrent UploadPart (each read once into
@@ -105,11 +110,11 @@ extension S3Storage {
         do {
             let partSize = partSize(for: size)
             let count = Int((size + partSize - 1) / partSize)
-            let buffers = PartBuffers(capacity: Int(partSize), count: configuration.partConcurrency)
-            let parts = try await concurrently(count: count, limit: configuration.partConcurrency) { index -> (etag: String, digest: UploadDigest, length: Int) in
+            let buffers = PartBuffers(capacity: Int(partSize), parts: count, budget: configuration.memoryBudget)
+            let parts = try await concurrently(count: count, limit: buffers.concurrency(configuration.partConcurrency)) { index -> (etag: String, digest: UploadDigest, length: Int) in
                 let offset = Int64(index) * partSize
                 let length = Int(min(partSize, size - offset))
-                await buffers.waitUntilAvailable()
+                try await buffers.reserve()
                 let buffer = try await BlockingIO.run { flag in
                     var buffer = buffers.take()
                     try FileIO.read(file, offset: offset, length: length, into: &buffer, cancellation: flag)
@@ -118,7 +123,7 @@ extension S3Storage {
                 // Hashed on a blocking thread, off the cooperative pool.
                 let digest = try await BlockingIO.run { _ in buffer.withUnsafeReadableBytes { UploadDigest.of($0, md5: withMD5, crc: partCRC) } }
                 let etag = try await self.uploadPart(bucket: bucket, key: key, uploadID: uploadID, number: index + 1, buffer: buffer, digest: digest)
-                buffers.give(buffer)
+                await buffers.give(consume buffer)
                 guard let etag else {
                     throw StorageError(.other, "the service sent no ETag for part \(index + 1) of \(bucket)/\(key)")
                 }

@@ -160,11 +160,14 @@ public struct ProviderContext: Sendable {
     /// Where providers note the multipart uploads / large files they start
     /// (`STATE/uploads/`), so the next run aborts those of killed runs.
     public var uploadJournal: UploadJournal?
+    /// The run's budget for transfer buffers, shared by all its storages.
+    public var memoryBudget: MemoryBudget
 
-    public init(workflowDirectory: URL, environment: [String: String], uploadJournal: UploadJournal? = nil) {
+    public init(workflowDirectory: URL, environment: [String: String], uploadJournal: UploadJournal? = nil, memoryBudget: MemoryBudget = .process) {
         self.workflowDirectory = workflowDirectory
         self.environment = environment
         self.uploadJournal = uploadJournal
+        self.memoryBudget = memoryBudget
     }
 }
 
