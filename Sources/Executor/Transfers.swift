@@ -59,14 +59,13 @@ enum Transfers {
                     }
                     do {
                         try Task.checkCancellation()
+                        let report: @Sendable (Int64) -> Void = { bytes in
+                            streamed.withLock { $0 += bytes }
+                            RunProgress.shared.moved(step: step, bytes: bytes)
+                        }
                         let output = try await context.withTransferSlot {
                             started.withLock { $0 = Date() }
-                            return try await ByteProgress.$current.withValue({ bytes in
-                                streamed.withLock { $0 += bytes }
-                                RunProgress.shared.moved(step: step, bytes: bytes)
-                            }) {
-                                try await body(item)
-                            }
+                            return try await withByteProgress(report) { try await body(item) }
                         }
                         let (from, to) = times()
                         switch output {
@@ -103,6 +102,17 @@ enum Transfers {
         }
         if cancelled || Task.isCancelled { throw CancellationError() }
         return results
+    }
+
+    /// Runs `body` with ``ByteProgress/current`` bound to `report`, through
+    /// the unspecialized `withValue`: the optimizer's specialization of
+    /// `TaskLocal<(@Sendable (Int64) -> Void)?>.withValue` passes a bad type
+    /// to `swift_task_localValuePush` and crashed every transfer of release
+    /// builds (Swift 6.3.1), inlined or not.
+    @inline(never) @_optimize(none)
+    static func withByteProgress(_ report: @escaping @Sendable (Int64) -> Void, _ body: @Sendable () async throws -> ItemResult) async throws -> ItemResult {
+        let bound: (@Sendable (Int64) -> Void)? = report
+        return try await ByteProgress.$current.withValue(bound) { try await body() }
     }
 
     /// A server may still be committing a request whose body was fully sent
