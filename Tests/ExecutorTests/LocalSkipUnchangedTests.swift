@@ -37,8 +37,8 @@ struct LocalSkipUnchangedTests {
         let yaml = Self.header + """
 
             steps:
-              bucket: {action: create-bucket, bucket: "disk://bk", if-exists: ok}
-              up: {action: upload, needs: [bucket], from: files/big.bin, to: "disk://bk/big.bin", skip-unchanged: true}
+              bucket: {action: create-bucket, bucket: "disk://bkt", if-exists: ok}
+              up: {action: upload, needs: [bucket], from: files/big.bin, to: "disk://bkt/big.bin", skip-unchanged: true}
             """
         #expect(try await ws.run(yaml).step("up").counts.transferred == 1)
         #expect(try await ws.run(yaml).step("up").counts.unchanged == 1)
@@ -46,7 +46,7 @@ struct LocalSkipUnchangedTests {
         // Same size, new content: transferred.
         try Self.bytes(size, mark: 1).write(to: source)
         #expect(try await ws.run(yaml).step("up").counts.transferred == 1)
-        #expect(FileManager.default.contents(atPath: ws.url("buckets/bk/big.bin").path)?.first == 1)
+        #expect(FileManager.default.contents(atPath: ws.url("buckets/bkt/big.bin").path)?.first == 1)
 
         // Only the mtime changed: the content is the same, so skipped.
         try Self.setModified(source, Date(timeIntervalSinceNow: -3600))
@@ -54,9 +54,9 @@ struct LocalSkipUnchangedTests {
 
         // The object changed in place by hand (same size, new mtime): its stamp and its
         // recorded checksum no longer prove anything, so it is transferred again.
-        try Self.bytes(size, mark: 9).write(to: ws.url("buckets/bk/big.bin"))
+        try Self.bytes(size, mark: 9).write(to: ws.url("buckets/bkt/big.bin"))
         #expect(try await ws.run(yaml).step("up").counts.transferred == 1)
-        #expect(FileManager.default.contents(atPath: ws.url("buckets/bk/big.bin").path)?.first == 1)
+        #expect(FileManager.default.contents(atPath: ws.url("buckets/bkt/big.bin").path)?.first == 1)
     }
 
     @Test func downloadsAndCopiesOfPlainUploadsSkipWhatIsUnchanged() async throws {
@@ -67,10 +67,10 @@ struct LocalSkipUnchangedTests {
         let yaml = Self.header + """
 
             steps:
-              bucket: {action: create-bucket, bucket: "disk://bk", if-exists: ok}
-              up: {action: upload, needs: [bucket], from: "files/*.csv", to: "disk://bk/in/"}
-              down: {action: download, needs: [up], from: "disk://bk/in/", to: out/, skip-unchanged: true}
-              dup: {action: copy, needs: [up], from: "disk://bk/in/", to: "disk://bk/copy/", skip-unchanged: true}
+              bucket: {action: create-bucket, bucket: "disk://bkt", if-exists: ok}
+              up: {action: upload, needs: [bucket], from: "files/*.csv", to: "disk://bkt/in/"}
+              down: {action: download, needs: [up], from: "disk://bkt/in/", to: out/, skip-unchanged: true}
+              dup: {action: copy, needs: [up], from: "disk://bkt/in/", to: "disk://bkt/copy/", skip-unchanged: true}
             """
         let first = try await ws.run(yaml)
         #expect(first.step("down").counts.transferred == 2)
@@ -90,6 +90,6 @@ struct LocalSkipUnchangedTests {
         #expect(third.step("dup").counts.transferred == 1)
         #expect(third.step("dup").counts.unchanged == 1)
         #expect(try ws.read("out/b.csv") == "3,3\n")
-        #expect(try ws.read("buckets/bk/copy/b.csv") == "3,3\n")
+        #expect(try ws.read("buckets/bkt/copy/b.csv") == "3,3\n")
     }
 }
