@@ -349,7 +349,10 @@ extension LocalStorage {
             }
             digest = Self.hex(hasher.finalize())
         } else {
-            total = try Self.kernelCopy(input, output, sourcePath: sourcePath, shownTemporary: shownTemporary, allowed: kernelCopy, cancellation: cancellation, progress: progressHook)
+            // Only a regular file goes to the kernel: from a pipe or device a
+            // copy_file_range may wait for data where cancellation cannot reach it.
+            let regular = (sourceStatus.st_mode & S_IFMT) == S_IFREG
+            total = try Self.kernelCopy(input, output, sourcePath: sourcePath, shownTemporary: shownTemporary, allowed: kernelCopy && regular, cancellation: cancellation, progress: progressHook)
         }
         try cancellation.check()
         if let expected = plan.expectedSHA256, let digest, expected != digest {
