@@ -47,6 +47,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print every object as it moves.")
     var verbose = false
 
+    @Flag(help: "Flush every written file to disk (fsync) before renaming it into place, so a power loss cannot leave a torn file (slower; see docs/local-storage.md).")
+    var fsync = false
+
     @Option(help: ArgumentHelp("Run only this step, its needs' outcomes read from --state (one step per pod on Argo Workflows).", valueName: "step"))
     var only: String?
 
@@ -134,6 +137,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workflow = try workflowOptions.loadWorkflow()
+        if fsync { Durability.policy = .powerLoss }
         if let only { try await runOnly(only, workflow: workflow) }
         var options = try workflowOptions.runOptions(for: workflow, dryRun: dryRun)
         options.memoryBudget = try memoryBudgetBytes()

@@ -144,7 +144,8 @@ public struct BeneathDirectory: Sendable {
         }
     }
 
-    /// fsyncs the temporary file and renames it over its final name
+    /// Flushes the temporary file (under ``Durability/Policy/powerLoss``)
+    /// and renames it over its final name
     /// (`renameat` in the folder the walk opened: no link is followed).
     public func commit(_ temporary: Temporary) throws(StorageError) {
         try temporary.commit()
@@ -175,7 +176,7 @@ public struct BeneathDirectory: Sendable {
                 guard isOpen else { throw StorageError(.io, "\(finalPath): the temporary file was already committed or discarded") }
                 isOpen = false
                 defer { close(fd) }
-                guard fsync(fd) == 0 else {
+                guard Durability.flush(fd) else {
                     let error = LocalStorage.ioError("cannot flush", finalPath)
                     unlinkat(directory.fd, name, 0)
                     throw error

@@ -1,6 +1,7 @@
 import Foundation
 import Crypto
 import Synchronization
+internal import CXattr
 
 /// Names, paths and the streaming copy behind every write of the local provider.
 extension LocalStorage {
@@ -265,11 +266,19 @@ extension LocalStorage {
         var destination: String
         /// Extended attributes set on the temporary file before the rename.
         var attributes: [(String, String)] = []
-        /// Whether to cache the SHA-256 (stamped with size and mtime).
+        /// Whether to cache a known SHA-256 (stamped with size and mtime).
         var cacheChecksum = false
+        /// Whether to compute the SHA-256 of the bytes while copying them
+        /// (through user space); otherwise the kernel copies them
+        /// (`copy_file_range`) and no byte is hashed.
+        var hash = false
         /// The SHA-256 the bytes must have (a download of an object with a
-        /// cached checksum).
+        /// cached checksum); implies ``hash``.
         var expectedSHA256: String?
+        /// The source's cached SHA-256 and the status it is valid for: the
+        /// copy carries it (no hashing) when the source is unchanged after
+        /// the copy.
+        var carried: (digest: String, status: stat)?
         /// Names the object in a checksum mismatch error.
         var objectName = ""
         /// Thrown when the source is missing (it is an object that vanished).
@@ -300,15 +309,21 @@ extension LocalStorage {
         }
     }
 
-    /// Streams `source` into a locked temporary file (``TemporaryFiles``)
-    /// next to the destination, hashing as it goes, then fsyncs and renames
-    /// it into place with `renameat`. Any error or cancellation removes the
-    /// temporary file and leaves the destination untouched; a crash leaves
-    /// it for ``TemporaryFiles/sweep(directory:recursive:olderThan:)``.
-    /// Memory stays at one chunk whatever the file size.
+    /// Copies `source` into a locked temporary file (``TemporaryFiles``)
+    /// next to the destination, then (under ``Durability/Policy/powerLoss``)
+    /// fsyncs it and renames it into place with `renameat`. Any error or
+    /// cancellation removes the temporary file and leaves the destination
+    /// untouched; a crash leaves it for
+    /// ``TemporaryFiles/sweep(directory:recursive:olderThan:)``.
     ///
-    /// - Returns: The bytes written and their SHA-256 (lower-case hex).
-    func streamCopy(from source: Descriptor, sourcePath: String, plan: WritePlan, cancellation: CancellationFlag) throws -> (Int64, String) {
+    /// The bytes are copied by the kernel (`copy_file_range`, falling back
+    /// to `read`/`write` where it cannot) unless the plan needs their
+    /// SHA-256 (``WritePlan/hash``, ``WritePlan/expectedSHA256``): then they
+    /// stream through one chunk of memory and are hashed as they go.
+    ///
+    /// - Returns: The bytes written and, when known, their SHA-256
+    ///   (lower-case hex): computed, or carried from the source's stamp.
+    func streamCopy(from source: Descriptor, sourcePath: String, plan: WritePlan, cancellation: CancellationFlag) throws -> (Int64, String?) {
         let input = source.fd
         var sourceStatus = stat()
         if fstat(input, &sourceStatus) == 0, (sourceStatus.st_mode & S_IFMT) == S_IFDIR {
@@ -325,45 +340,40 @@ extension LocalStorage {
             if outputOpen { close(output) }
         }
 
-        var hasher = SHA256()
-        var total: Int64 = 0
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            try cancellation.check()
-            let count = Foundation.read(input, buffer.baseAddress, Self.chunkSize)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw Self.ioError("cannot read", sourcePath)
+        let total: Int64
+        var digest: String?
+        if plan.hash || plan.expectedSHA256 != nil {
+            var hasher = SHA256()
+            total = try Self.userSpaceCopy(input, output, sourcePath: sourcePath, shownTemporary: shownTemporary, cancellation: cancellation, progress: progressHook) { chunk in
+                hasher.update(bufferPointer: chunk)
             }
-            if count == 0 { break }
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            hasher.update(bufferPointer: chunk)
-            var written = 0
-            while written < count {
-                let n = Foundation.write(output, chunk.baseAddress! + written, count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw Self.ioError("cannot write", shownTemporary)
-                }
-                written += n
-            }
-            total += Int64(count)
-            progressHook?(total)
+            digest = Self.hex(hasher.finalize())
+        } else {
+            // Only a regular file goes to the kernel: from a pipe or device a
+            // copy_file_range may wait for data where cancellation cannot reach it.
+            let regular = (sourceStatus.st_mode & S_IFMT) == S_IFREG
+            total = try Self.kernelCopy(input, output, sourcePath: sourcePath, shownTemporary: shownTemporary, allowed: kernelCopy && regular, cancellation: cancellation, progress: progressHook)
         }
         try cancellation.check()
-        let digest = Self.hex(hasher.finalize())
-        if let expected = plan.expectedSHA256, expected != digest {
+        if let expected = plan.expectedSHA256, let digest, expected != digest {
             throw StorageError(
                 .checksumMismatch, "\(plan.objectName): the bytes read have SHA-256 \(digest), but the object's stored SHA-256 is \(expected)",
                 hint: "the object changed while it was read, or the disk is failing; retry the transfer")
         }
+        if digest == nil, let carried = plan.carried {
+            // The source's stamp holds for these bytes only if the source did not change meanwhile.
+            var now = stat()
+            if fstat(input, &now) == 0, now.st_size == carried.status.st_size, Int64(now.st_size) == total,
+               Self.mtimeNanoseconds(now) == Self.mtimeNanoseconds(carried.status) {
+                digest = carried.digest
+            }
+        }
         for (name, value) in plan.attributes { Attributes.set(fd: output, name, value) }
-        if plan.cacheChecksum {
+        if plan.cacheChecksum, let digest {
             var written = stat()
             if fstat(output, &written) == 0 { Attributes.set(fd: output, Attributes.sha256, Self.checksumStamp(digest, written)) }
         }
-        guard fsync(output) == 0 else { throw Self.ioError("cannot flush", shownTemporary) }
+        guard Durability.flush(output, policy: durability) else { throw Self.ioError("cannot flush", shownTemporary) }
         if Beneath.kind(directory.fd, finalName).0 == .symlink {
             throw Beneath.symlinkRefused(plan.destination, root: Self.parentPath(plan.destination))
         }
@@ -378,6 +388,80 @@ extension LocalStorage {
         outputOpen = false
         guard close(output) == 0 else { throw Self.ioError("cannot write", plan.destination) }
         return (total, digest)
+    }
+
+    /// Bytes per `copy_file_range` call: large enough that a 1 GiB file
+    /// takes few calls, small enough to check cancellation and report
+    /// progress often.
+    static let kernelChunkSize = 8 << 20
+
+    /// Copies `input` to `output` from their current offsets to the end of
+    /// `input` with `copy_file_range` (no byte enters user space); where the
+    /// kernel cannot (another file system on an old kernel, a device, a
+    /// file system without support: EXDEV, ENOSYS, EINVAL, EOPNOTSUPP…) or
+    /// `allowed` is false, the rest goes through ``userSpaceCopy``.
+    ///
+    /// - Returns: The bytes copied.
+    static func kernelCopy(
+        _ input: Int32, _ output: Int32, sourcePath: String, shownTemporary: String, allowed: Bool = true,
+        cancellation: CancellationFlag, progress: (@Sendable (Int64) -> Void)?
+    ) throws -> Int64 {
+        var total: Int64 = 0
+        if allowed {
+            while true {
+                try cancellation.check()
+                let n = bucketflow_copy_file_range(input, output, kernelChunkSize)
+                if n > 0 {
+                    total += Int64(n)
+                    progress?(total)
+                    continue
+                }
+                if n == 0 { return total }
+                switch errno {
+                case EINTR: continue
+                case EXDEV, ENOSYS, EINVAL, EOPNOTSUPP, ENOTSUP, EBADF, EPERM, ETXTBSY, EOVERFLOW: break
+                case EIO, ENOSPC, EDQUOT, EFBIG: throw ioError("cannot write", shownTemporary)
+                default: break  // anything else: let read/write say what is wrong
+                }
+                break
+            }
+        }
+        return try userSpaceCopy(input, output, sourcePath: sourcePath, shownTemporary: shownTemporary, already: total, cancellation: cancellation, progress: progress) { _ in }
+    }
+
+    /// Copies `input` to `output` from their current offsets through one
+    /// chunk of memory, handing each chunk to `each` (a hasher) first.
+    ///
+    /// - Returns: `already` plus the bytes copied.
+    static func userSpaceCopy(
+        _ input: Int32, _ output: Int32, sourcePath: String, shownTemporary: String, already: Int64 = 0,
+        cancellation: CancellationFlag, progress: (@Sendable (Int64) -> Void)?, _ each: (UnsafeRawBufferPointer) -> Void
+    ) throws -> Int64 {
+        var total = already
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            try cancellation.check()
+            let count = Foundation.read(input, buffer.baseAddress, chunkSize)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ioError("cannot read", sourcePath)
+            }
+            if count == 0 { return total }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            each(chunk)
+            var written = 0
+            while written < count {
+                let n = Foundation.write(output, chunk.baseAddress! + written, count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw ioError("cannot write", shownTemporary)
+                }
+                written += n
+            }
+            total += Int64(count)
+            progress?(total)
+        }
     }
 
     // MARK: Checksums

@@ -87,6 +87,10 @@ extension LocalStorage {
             }
         }
         let sha256 = fd.flatMap { cachedSHA256(fd: $0, st) }
+        // A `sha256` recorded as metadata (by skip-unchanged) describes the
+        // bytes as written; a local file can change in place since, so it is
+        // shown only while the stamp, which checks size and mtime, holds it.
+        if let recorded = metadata["sha256"], recorded.lowercased() != sha256 { metadata["sha256"] = nil }
         return ObjectInfo(
             key: key, size: Int64(st.st_size), lastModified: date(st), etag: sha256,
             contentType: contentType ?? ContentTypes.guess(key), metadata: metadata,

@@ -43,6 +43,12 @@ public struct LocalStorage: ObjectStorage {
     /// Called with the bytes written so far after each chunk of a streamed
     /// write; tests use it to hold a transfer in mid-flight.
     var progressHook: (@Sendable (Int64) -> Void)?
+    /// Whether written files are fsynced before their rename: nil follows
+    /// the process-wide ``Durability/policy``.
+    public var durability: Durability.Policy?
+    /// Whether bytes may be copied by the kernel (`copy_file_range`); tests
+    /// turn it off to exercise the `read`/`write` fallback.
+    var kernelCopy = true
 
     public init(root: URL) {
         self.root = root.standardizedFileURL
@@ -190,7 +196,8 @@ public struct LocalStorage: ObjectStorage {
 
     /// Copies the object to `destination` (creating its folder) through a
     /// temporary file there; when the object has a cached SHA-256, the bytes
-    /// must match it or the download fails with `.checksumMismatch`.
+    /// are hashed and must match it or the download fails with
+    /// `.checksumMismatch`. Otherwise the kernel copies them unhashed.
     ///
     /// `destination` is outside the storage root and followed as given;
     /// callers writing below a folder they do not control check it with
@@ -229,18 +236,27 @@ public struct LocalStorage: ObjectStorage {
                 return (directory, name)
             }
             let (bytes, digest) = try self.streamCopy(from: source, sourcePath: located.path, plan: plan, cancellation: flag)
-            return TransferResult(key: key, bytes: bytes, checksums: ["sha256": digest], etag: digest)
+            return Self.result(key, bytes, digest)
         }
     }
 
-    /// Stores `source` as `key`, streaming it through a temporary file in
+    /// Stores `source` as `key`, copying it through a temporary file in
     /// the key's folder. A key ending in `/` stores a folder marker (an empty
     /// directory), which needs an empty source.
+    ///
+    /// The kernel copies the bytes and nothing is hashed, unless the caller
+    /// records a checksum with the object (`metadata["sha256"]`, as
+    /// `skip-unchanged` does): then the bytes are hashed as they are copied
+    /// and the SHA-256 is cached in the stamp, so later unchanged-checks need
+    /// not read the object again. A content type equal to the one guessed
+    /// from the key is not stored (reads guess it again).
     public func upload(from source: URL, bucket: String, key: String, options: PutOptions) async throws -> TransferResult {
         TransferMetrics.current?.recordRequest()
         let opened = try existingBucket(bucket)
         try Self.validateKey(key)
-        var attributes = [(Attributes.contentType, options.contentType ?? ContentTypes.guess(key))]
+        var attributes: [(String, String)] = []
+        if let type = options.contentType, type != ContentTypes.guess(key) { attributes.append((Attributes.contentType, type)) }
+        let hash = options.metadata["sha256"] != nil
         for (name, value) in options.metadata.sorted(by: { $0.key < $1.key }) {
             attributes.append((Attributes.metadataPrefix + name.lowercased(), value))
         }
@@ -250,12 +266,13 @@ public struct LocalStorage: ObjectStorage {
             let fd = open(sourcePath, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw Self.ioError("cannot read", sourcePath) }
             return try self.store(
-                Descriptor(fd), sourcePath: sourcePath, bucket: opened, key: key, attributes: attributes, missingSource: nil, cancellation: flag)
+                Descriptor(fd), sourcePath: sourcePath, bucket: opened, key: key, attributes: attributes, missingSource: nil, hash: hash, cancellation: flag)
         }
     }
 
-    /// Copies within this root: a streamed copy (not a link, so the two
-    /// objects stay independent) that keeps content type and metadata.
+    /// Copies within this root: a kernel copy (not a link, so the two
+    /// objects stay independent) that keeps content type and metadata, and
+    /// the source's cached SHA-256 when the source did not change meanwhile.
     public func copy(fromBucket: String, fromKey: String, toBucket: String, toKey: String) async throws -> TransferResult {
         TransferMetrics.current?.recordRequest()
         let sourceBucket = try existingBucket(fromBucket)
@@ -265,22 +282,24 @@ public struct LocalStorage: ObjectStorage {
         return try await BlockingIO.run { flag in
             guard let located = try self.locate(fromKey, in: sourceBucket) else { throw Self.noSuchKey(fromBucket, fromKey) }
             var attributes: [(String, String)] = []
+            var carried: (String, stat)?
             let source: Descriptor
             if case .folder = located.found {
                 guard let null = Self.openDevNull() else { throw Self.ioError("cannot open", "/dev/null") }
                 source = null
             } else {
-                guard case let (file, _)? = try self.openFile(located) else { throw Self.noSuchKey(fromBucket, fromKey) }
+                guard case let (file, st)? = try self.openFile(located) else { throw Self.noSuchKey(fromBucket, fromKey) }
                 source = file
                 attributes = Attributes.portable(fd: file.fd)
+                carried = Self.cachedSHA256(fd: file.fd, st).map { ($0, st) }
                 // The type the source reports is the type the copy keeps, as in S3.
-                if !attributes.contains(where: { $0.0 == Attributes.contentType }) {
+                if !attributes.contains(where: { $0.0 == Attributes.contentType }), ContentTypes.guess(fromKey) != ContentTypes.guess(toKey) {
                     attributes.append((Attributes.contentType, ContentTypes.guess(fromKey)))
                 }
             }
             return try self.store(
                 source, sourcePath: located.path, bucket: targetBucket, key: toKey, attributes: attributes,
-                missingSource: Self.noSuchKey(fromBucket, fromKey), cancellation: flag)
+                missingSource: Self.noSuchKey(fromBucket, fromKey), carried: carried, cancellation: flag)
         }
     }
 
@@ -357,7 +376,7 @@ public struct LocalStorage: ObjectStorage {
     /// Writes the open `source` as `key` (a file, or a folder marker for `dir/`).
     func store(
         _ source: Descriptor, sourcePath: String, bucket: OpenBucket, key: String, attributes: [(String, String)],
-        missingSource: StorageError?, cancellation: CancellationFlag
+        missingSource: StorageError?, hash: Bool = false, carried: (String, stat)? = nil, cancellation: CancellationFlag
     ) throws -> TransferResult {
         let segments = Self.segments(of: key)
         let destination = bucket.path + "/" + segments.joined(separator: "/")
@@ -377,6 +396,8 @@ public struct LocalStorage: ObjectStorage {
         var plan = WritePlan(destination: destination)
         plan.attributes = attributes
         plan.cacheChecksum = true
+        plan.hash = hash
+        plan.carried = carried.map { (digest: $0.0, status: $0.1) }
         plan.missingSource = missingSource
         // Walked again if a concurrent delete prunes the folder before the temporary file exists.
         plan.openDirectory = { () throws(StorageError) -> (Descriptor, String) in
@@ -396,7 +417,12 @@ public struct LocalStorage: ObjectStorage {
             return (parent, name)
         }
         let (bytes, digest) = try streamCopy(from: source, sourcePath: sourcePath, plan: plan, cancellation: cancellation)
-        return TransferResult(key: key, bytes: bytes, checksums: ["sha256": digest], etag: digest)
+        return Self.result(key, bytes, digest)
+    }
+
+    /// A transfer's result, with its SHA-256 when one is known.
+    static func result(_ key: String, _ bytes: Int64, _ digest: String?) -> TransferResult {
+        TransferResult(key: key, bytes: bytes, checksums: digest.map { ["sha256": $0] } ?? [:], etag: digest)
     }
 
     static func trimmingTrailingSlashes(_ path: String) -> String {

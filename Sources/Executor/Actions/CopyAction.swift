@@ -57,9 +57,16 @@ enum CopyAction: StepAction {
                   Unchanged.objects(item.object, existing) else { return nil }
             return TransferResult(key: item.key, bytes: existing.size, etag: existing.etag)
         }) { item in
-            if skipUnchanged, let existing = try await target.storage.headIfExists(bucket: target.bucket, key: item.key),
-               Unchanged.objects(item.object, existing) {
-                return .unchanged
+            if skipUnchanged, let existing = try await target.storage.headIfExists(bucket: target.bucket, key: item.key), existing.size == item.object.size {
+                var object = item.object
+                // A listing carries only the checksums a storage already has (the
+                // local provider computes its SHA-256 lazily): ask for it when it
+                // could prove the object unchanged.
+                if Unchanged.sha256(of: object) == nil,
+                   let fresh = try await source.storage.headIfExists(bucket: source.bucket, key: object.key), fresh.size == object.size {
+                    object = fresh
+                }
+                if Unchanged.objects(object, existing) { return .unchanged }
             }
             let transfer: TransferResult
             if sameStorage {

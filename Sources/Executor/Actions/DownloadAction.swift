@@ -86,9 +86,19 @@ enum DownloadAction: StepAction {
             // Creates the folders without following links; a key crossing a
             // link (or naming one) is refused, not written through it.
             let target = try prepare(item, in: beneath)
-            if skipUnchanged, FileManager.default.fileExists(atPath: target.path),
-               try await BlockingIO.run({ flag in try Unchanged.local(target, size: fileSize(target), matches: item.object, cancellation: flag).0 }) {
-                return .unchanged
+            if skipUnchanged, FileManager.default.fileExists(atPath: target.path) {
+                let size = fileSize(target)
+                var object = item.object
+                // A listing carries only the checksums a storage already has (the
+                // local provider computes its SHA-256 lazily): ask for it when it
+                // could prove the file unchanged.
+                if size == object.size, Unchanged.sha256(of: object) == nil, Unchanged.md5(of: object) == nil,
+                   let fresh = try await source.storage.headIfExists(bucket: source.bucket, key: object.key), fresh.size == object.size {
+                    object = fresh
+                }
+                if try await BlockingIO.run({ [object] flag in try Unchanged.local(target, size: size, matches: object, cancellation: flag).0 }) {
+                    return .unchanged
+                }
             }
             let transfer = try await source.storage.download(bucket: source.bucket, key: item.object.key, to: target, known: item.object)
             context.emit(.objectTransferred(step: context.step.id, operation: "download", target: item.destination.path, bytes: transfer.bytes))
