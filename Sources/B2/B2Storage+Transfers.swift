@@ -486,7 +486,8 @@ extension B2Storage {
                     return (digest, offset, response.headers.first(name: "X-Bz-File-Id") ?? fileID)
                 }
                 try Task.checkCancellation()
-                try file.commit()
+                // The rename (and fsync under --fsync) on a blocking thread, off the cooperative pool.
+                try await BlockingIO.run { _ in try file.commit() }
                 return TransferResult(key: key, bytes: size, checksums: ["sha1": digest], etag: etag)
             } catch {
                 if Task.isCancelled || error is CancellationError { throw CancellationError() }

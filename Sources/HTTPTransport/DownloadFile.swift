@@ -46,9 +46,10 @@ public final class DownloadFile: Sendable {
         return count
     }
 
-    /// fsyncs and renames into place.
+    /// Flushes (when the ``Durability`` policy asks for it: `--fsync`) and
+    /// renames into place.
     public func commit() throws(StorageError) {
-        guard fsync(fd) == 0 else { throw FileIO.error("cannot flush", path) }
+        guard Durability.flush(fd) else { throw FileIO.error("cannot flush", path) }
         guard rename(path, destination) == 0 else { throw FileIO.error("cannot move the download into place at", destination) }
         state.withLock { $0 = true }
     }
