@@ -52,25 +52,55 @@ enum LocalFiles {
     }
 
     /// Every regular file under `directory`, skipping bucketflow's temp files.
-    /// Checks `cancellation` as it goes: the walk runs on a Dispatch thread
-    /// (BlockingIO), where `Task.checkCancellation()` would see no task.
+    /// Symbolic links (to files or folders), FIFOs, sockets and devices are
+    /// skipped; hidden files are included. Checks `cancellation` as it goes:
+    /// the walk runs on a Dispatch thread (BlockingIO), where
+    /// `Task.checkCancellation()` would see no task.
+    ///
+    /// One `openat`/`getdents` per folder and one `fstatat` per entry the
+    /// folder listing does not already type (Foundation's enumerator and
+    /// `resourceValues` cost several calls and allocations per file: a fifth
+    /// of a 5,000-file local upload's CPU).
     static func walk(_ directory: URL, cancellation: CancellationFlag? = nil) throws -> [LocalFile] {
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else { return [] }
-        guard let enumerator = fm.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey], options: []) else { return [] }
         let basePath = directory.standardizedFileURL.path
+        let root = open(basePath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard root >= 0 else { return [] }
         var files: [LocalFile] = []
-        for case let url as URL in enumerator {
-            try cancellation?.check()
-            let values = try url.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey])
-            guard values.isRegularFile == true else { continue }
-            if url.lastPathComponent.hasPrefix(".bucketflow-tmp-") { continue }
-            let path = url.standardizedFileURL.path
-            guard path.hasPrefix(basePath) else { continue }
-            var relative = String(path.dropFirst(basePath.count))
-            while relative.hasPrefix("/") { relative.removeFirst() }
-            files.append(LocalFile(url: url, relativePath: relative, size: Int64(values.fileSize ?? 0)))
+        // Folders still to read: an open descriptor and the path below the base.
+        var pending: [(fd: Int32, relative: String)] = [(root, "")]
+        defer { for folder in pending { close(folder.fd) } }
+        while let folder = pending.popLast() {
+            guard let stream = fdopendir(folder.fd) else {
+                close(folder.fd)
+                continue
+            }
+            defer { closedir(stream) }
+            while let entry = readdir(stream) {
+                try cancellation?.check()
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                }
+                if name == "." || name == ".." || name.hasPrefix(".bucketflow-tmp-") { continue }
+                let relative = folder.relative.isEmpty ? name : folder.relative + "/" + name
+                var type = Int32(entry.pointee.d_type)
+                var size: Int64 = 0
+                if type == Int32(DT_REG) || type == Int32(DT_UNKNOWN) {
+                    var st = stat()
+                    guard fstatat(dirfd(stream), name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+                    switch st.st_mode & S_IFMT {
+                    case S_IFREG: type = Int32(DT_REG)
+                    case S_IFDIR: type = Int32(DT_DIR)
+                    default: continue
+                    }
+                    size = Int64(st.st_size)
+                }
+                if type == Int32(DT_DIR) {
+                    let child = openat(dirfd(stream), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    if child >= 0 { pending.append((child, relative)) }
+                } else if type == Int32(DT_REG) {
+                    files.append(LocalFile(url: URL(fileURLWithPath: basePath + "/" + relative, isDirectory: false), relativePath: relative, size: size))
+                }
+            }
         }
         return files
     }
