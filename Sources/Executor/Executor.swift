@@ -162,9 +162,12 @@ public struct Executor: Sendable {
         }
         var machine = SchedulerStateMachine(steps: machineSteps, concurrency: workflow.concurrency ?? options.concurrency)
         var runStatus = RunStatus.succeeded
+        let visibility = StepVisibility(workflow: workflow)
 
         await withTaskGroup(of: DriverEvent.self) { group in
+            // Actions to carry out, in order; `next` is the first not yet done.
             var pending = machine.start()
+            var next = 0
             var cancelHandled = false
             func handleCancel() {
                 if !cancelHandled && cancellation.isCancelled {
@@ -174,8 +177,9 @@ public struct Executor: Sendable {
             }
             while true {
                 handleCancel()
-                while !pending.isEmpty {
-                    let action = pending.removeFirst()
+                while next < pending.count {
+                    let action = pending[next]
+                    next += 1
                     switch action {
                     case .startStep(let id, let attempt):
                         guard let step = workflow.step(id) else { continue }
@@ -186,7 +190,7 @@ public struct Executor: Sendable {
                         }
                         let journal = model.startAttempt(id, attempt: attempt)
                         if !options.dryRun { events.emit(.stepStarted(step: id, action: step.action.rawValue, attempt: attempt)) }
-                        var evaluation = model.evaluationContext(base)
+                        var evaluation = model.evaluationContext(base, visible: visibility.steps(for: id))
                         evaluation.cancelled = cancelHandled
                         let context = StepContext(step: step, state: state, evaluation: evaluation, dryRun: options.dryRun,
                                                   workflow: workflow, options: options, journal: journal)
@@ -214,7 +218,7 @@ public struct Executor: Sendable {
                             continue
                         }
                         guard let condition = workflow.step(id)?.condition else { continue }
-                        var context = model.evaluationContext(base)
+                        var context = model.evaluationContext(base, visible: visibility.steps(for: id))
                         context.success = success
                         context.failure = failure
                         context.cancelled = cancelHandled
@@ -239,6 +243,8 @@ public struct Executor: Sendable {
                         runStatus = status
                     }
                 }
+                pending.removeAll(keepingCapacity: true)
+                next = 0
                 guard let event = await group.next() else { break }
                 // A cancelled run must not read a cancelled step's end as a
                 // reason to skip its dependents: cancel first.

@@ -22,6 +22,8 @@ actor RunState {
     private var credentials: [String: CredentialSet] = [:]
     private var storages: [String: any ObjectStorage] = [:]
     private var secrets: [String] = []
+    /// The zero-byte source of folder markers (see ``emptyFile()``).
+    private var emptyFileURL: URL?
     /// Plans only: what earlier steps of the plan would have changed.
     var world = PlanWorld()
 
@@ -66,6 +68,18 @@ actor RunState {
     func shutdownStorages() async {
         for storage in storages.values { try? await storage.shutdown() }
         storages.removeAll()
+        if let emptyFileURL { try? FileManager.default.removeItem(at: emptyFileURL) }
+        emptyFileURL = nil
+    }
+
+    /// A zero-byte file to upload as a folder marker: made on first use and
+    /// shared by every create-folder step of the run (uploads only read it),
+    /// removed when the run ends.
+    func emptyFile() throws -> URL {
+        if let emptyFileURL { return emptyFileURL }
+        let url = try EmptyFile.make()
+        emptyFileURL = url
+        return url
     }
 
     func updateWorld(_ change: (inout PlanWorld) -> Void) { change(&world) }

@@ -16,8 +16,30 @@ public enum Timestamps {
         let totalMillis = (date.timeIntervalSince1970 * 1000).rounded()
         let seconds = (totalMillis / 1000).rounded(.down)
         let millis = Int(totalMillis - seconds * 1000)
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: seconds))
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!, millis)
+        // gmtime_r and hand-made digits: this runs several times per step, and
+        // Calendar plus String(format:) cost microseconds each.
+        var clock = seconds.magnitude < 1e15 ? time_t(seconds) : 0
+        var t = tm()
+        guard Double(clock) == seconds, gmtime_r(&clock, &t) != nil, (1...9999).contains(Int(t.tm_year) + 1900) else {
+            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: seconds))
+            return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!, millis)
+        }
+        var text = ""
+        text.reserveCapacity(24)
+        func append(_ value: Int, width: Int) {
+            let digits = String(value)
+            if digits.utf8.count < width { text += String(repeating: "0", count: width - digits.utf8.count) }
+            text += digits
+        }
+        append(Int(t.tm_year) + 1900, width: 4)
+        text += "-"; append(Int(t.tm_mon) + 1, width: 2)
+        text += "-"; append(Int(t.tm_mday), width: 2)
+        text += "T"; append(Int(t.tm_hour), width: 2)
+        text += ":"; append(Int(t.tm_min), width: 2)
+        text += ":"; append(Int(t.tm_sec), width: 2)
+        text += "."; append(millis, width: 3)
+        text += "Z"
+        return text
     }
 
     /// `2026-11-24` (UTC), the value of `${{ run.date }}`.

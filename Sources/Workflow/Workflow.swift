@@ -16,7 +16,9 @@ public struct Workflow: Sendable {
     public var vars: [(name: String, value: Template)]
     public var storages: [StorageSpec]
     /// Steps in file order, with dependencies already resolved.
-    public var steps: [Step]
+    public var steps: [Step] {
+        didSet { stepIndex = Self.index(steps) }
+    }
     public var schedules: [ScheduleSpec]
     public var overlap: OverlapPolicy
     /// How many past reports to keep in the history (nil: the default).
@@ -27,8 +29,38 @@ public struct Workflow: Sendable {
     /// computed once by the loader (recompute with `DependencyGraph(steps:)`
     /// after changing `steps`).
     public var graph: DependencyGraph
+    /// Position of each step id in `steps` (the first, should one repeat).
+    private var stepIndex: [String: Int]
 
-    public func step(_ id: String) -> Step? { steps.first { $0.id == id } }
+    public init(file: String, directory: URL, sha256: String, version: Int, name: String, description: String?,
+                vars: [(name: String, value: Template)], storages: [StorageSpec], steps: [Step], schedules: [ScheduleSpec],
+                overlap: OverlapPolicy, keepReports: Int?, concurrency: Int?, graph: DependencyGraph) {
+        self.file = file
+        self.directory = directory
+        self.sha256 = sha256
+        self.version = version
+        self.name = name
+        self.description = description
+        self.vars = vars
+        self.storages = storages
+        self.steps = steps
+        self.schedules = schedules
+        self.overlap = overlap
+        self.keepReports = keepReports
+        self.concurrency = concurrency
+        self.graph = graph
+        self.stepIndex = Self.index(steps)
+    }
+
+    private static func index(_ steps: [Step]) -> [String: Int] {
+        var index: [String: Int] = [:]
+        index.reserveCapacity(steps.count)
+        for (i, step) in steps.enumerated() where index[step.id] == nil { index[step.id] = i }
+        return index
+    }
+
+    /// The step with this id, in O(1).
+    public func step(_ id: String) -> Step? { stepIndex[id].map { steps[$0] } }
     public func storage(_ name: String) -> StorageSpec? { storages.first { $0.name == name } }
 }
 

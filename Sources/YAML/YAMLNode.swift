@@ -117,8 +117,36 @@ public struct YAMLNode: Sendable, Hashable {
         case ".nan", ".NaN", ".NAN": return .nan
         default: break
         }
-        guard text.range(of: #"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$"#, options: .regularExpression) != nil else { return nil }
+        guard Self.isDecimal(text) else { return nil }
         return Double(text)
+    }
+
+    /// Whether `text` matches `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+    /// (YAML 1.2 core schema floats), without a regular expression: this runs
+    /// for every plain scalar of a workflow.
+    static func isDecimal(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        var i = 0
+        func digits() -> Int {
+            let start = i
+            while i < bytes.count, (0x30...0x39).contains(bytes[i]) { i += 1 }
+            return i - start
+        }
+        if i < bytes.count, bytes[i] == 0x2B || bytes[i] == 0x2D { i += 1 }
+        let whole = digits()
+        if i < bytes.count, bytes[i] == 0x2E {
+            i += 1
+            let fraction = digits()
+            if whole == 0 && fraction == 0 { return false }
+        } else if whole == 0 {
+            return false
+        }
+        if i < bytes.count, bytes[i] == 0x45 || bytes[i] == 0x65 {
+            i += 1
+            if i < bytes.count, bytes[i] == 0x2B || bytes[i] == 0x2D { i += 1 }
+            if digits() == 0 { return false }
+        }
+        return i == bytes.count
     }
 
     /// For messages: "mapping", "sequence", "string", "number", "boolean", "null".

@@ -289,3 +289,27 @@ struct ValidationPassTests {
         #expect(Suggestions.closest(to: long, in: ["action"]) == nil)
     }
 }
+
+/// YAML 1.2 core-schema floats are recognised without a regular expression
+/// (it ran for every plain scalar); the same texts are numbers as before.
+struct DecimalScalarTests {
+    @Test func floatsAreRecognisedAsTheRegularExpressionDid() {
+        let pattern = #"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$"#
+        let texts = [
+            "0", "1", "-1", "+1", "1.", ".5", "-.5", "+.5e3", "1.5", "1e3", "1E+3", "1e-3", "1.5e", "1e", "e3", ".", "-", "+",
+            "1.2.3", "1..2", "--1", "1e3.5", "0x10", "0o7", "1_000", "١٢", "12a", "a12", "1 ", " 1", "1e+", ".e1", "00.10", "9" + String(repeating: "9", count: 400),
+        ]
+        for text in texts {
+            // Texts YAML reads as something else ("-" starts a list) are not scalars to test.
+            guard let node = (try? YAMLParser.parse("v: \(text)"))??["v"], node.scalar?.style == .plain, node.string == text else { continue }
+            let expected: Double? = node.int.map(Double.init) ?? {
+                switch text {
+                case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .infinity
+                case "-.inf", "-.Inf", "-.INF": return -.infinity
+                default: return text.range(of: pattern, options: .regularExpression) != nil ? Double(text) : nil
+                }
+            }()
+            #expect(node.double == expected, "\(text)")
+        }
+    }
+}

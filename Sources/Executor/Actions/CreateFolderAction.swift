@@ -23,8 +23,7 @@ enum CreateFolderAction: StepAction {
             }
             return result
         }
-        let empty = try EmptyFile.make()
-        defer { try? FileManager.default.removeItem(at: empty) }
+        let empty = try await context.state.emptyFile()
         _ = try await target.storage.upload(from: empty, bucket: target.bucket, key: target.key, options: PutOptions(contentType: "application/x-directory"))
         context.record(.createFolder, .transferred, target: target.display)
         result.summary = "created \(target.display)"
@@ -32,7 +31,7 @@ enum CreateFolderAction: StepAction {
     }
 }
 
-/// A zero-byte file to upload as a folder marker; the caller removes it.
+/// A zero-byte file to upload as folder markers; the caller removes it.
 enum EmptyFile {
     static func make() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("bucketflow-empty-\(UUID().uuidString)")

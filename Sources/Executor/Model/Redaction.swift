@@ -20,6 +20,8 @@ struct Redaction: Sendable {
 
     /// `Signature=abc…`, `Credential=AKIA…/…` → `Signature=[REDACTED]`.
     static func scrubSignatures(_ text: String) -> String {
+        // Every name below ends with "=": most texts have none, skip them cheaply.
+        guard text.utf8.contains(UInt8(ascii: "=")) else { return text }
         guard text.contains("Signature=") || text.contains("Credential=") || text.contains("X-Amz-Signature") else { return text }
         var result = ""
         var rest = Substring(text)

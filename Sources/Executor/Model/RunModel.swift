@@ -21,8 +21,17 @@ struct RunModel {
         records = Dictionary(uniqueKeysWithValues: workflow.steps.map { ($0.id, StepRecord(step: $0)) })
     }
 
-    func evaluationContext(_ base: EvaluationContext) -> EvaluationContext {
+    /// What expressions see now, for the steps in `visible` (see
+    /// ``StepVisibility``): fresh tables, never the model's own, so the
+    /// model's later updates do not copy them.
+    func evaluationContext(_ base: EvaluationContext, visible: [String]) -> EvaluationContext {
         var context = base
+        var outputs: [String: [String: ExpressionValue]] = [:]
+        var statuses: [String: String] = [:]
+        for id in visible {
+            if let value = self.outputs[id] { outputs[id] = value }
+            if let status = self.statuses[id] { statuses[id] = status }
+        }
         context.outputs = outputs
         context.statuses = statuses
         return context
