@@ -2,7 +2,7 @@ import Foundation
 
 /// Runs the built `bucketflow` binary, as a user would, and captures what it
 /// prints (argument-parser's AssertExecuteCommand, adapted).
-struct CLIResult {
+struct CLIResult: Sendable {
     var status: Int32
     var stdout: String
     var stderr: String
@@ -55,6 +55,19 @@ enum CLI {
     static func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:], viaShell: Bool = false, clearEnvironment: Bool = false) throws -> CLIResult {
         let (process, out, err) = try start(arguments, in: directory, environment: environment, viaShell: viaShell, clearEnvironment: clearEnvironment)
         return finish(process, out, err)
+    }
+
+    /// ``run(_:in:environment:viaShell:clearEnvironment:)`` on a Dispatch
+    /// thread. A test that waits seconds for a child must not hold one of the
+    /// cooperative threads every other test in the process needs (two on a
+    /// 2-core machine): held by long synchronous waits, they starve tests
+    /// that wait for their own tasks (RunEngineTests timed out that way).
+    static func runOffPool(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) async throws -> CLIResult {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try run(arguments, in: directory, environment: environment) })
+            }
+        }
     }
 
     static func finish(_ process: Process, _ out: Pipe, _ err: Pipe) -> CLIResult {

@@ -25,7 +25,9 @@ import Workflow
         func finish() { close(fd) }
     }
 
-    static func waitUntil(_ seconds: Double = 30, _ condition: () -> Bool) async throws {
+    // Generous: it only runs out when the condition never holds, and a loaded
+    // machine's full suite has held both cooperative threads for 30 s and more.
+    static func waitUntil(_ seconds: Double = 120, _ condition: () -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition() {
             guard Date() < deadline else { Issue.record("condition not met within \(seconds)s"); return }
