@@ -22,7 +22,23 @@ import Workflow
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
         func send(_ count: Int) { let bytes = [UInt8](repeating: 7, count: count); _ = write(fd, bytes, count) }
-        func finish() { close(fd) }
+        /// Ends the stream: readers see end of file. A reader blocked in
+        /// open() is woken by a last writer opened and closed at once; when
+        /// there is no reader yet (a run slower than the test's wait), the
+        /// path becomes an empty file, so a late open() cannot block forever
+        /// on a FIFO nobody will write to again.
+        func finish() {
+            close(fd)
+            let writer = open(url.path, O_WRONLY | O_NONBLOCK)
+            if writer >= 0 {
+                close(writer)
+            } else {
+                let empty = url.path + ".eof"
+                let file = open(empty, O_CREAT | O_WRONLY | O_TRUNC, 0o600)
+                if file >= 0 { close(file) }
+                rename(empty, url.path)
+            }
+        }
     }
 
     // Generous: it only runs out when the condition never holds, and a loaded
