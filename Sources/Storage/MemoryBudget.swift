@@ -143,21 +143,11 @@ public final class MemoryBudget: Sendable {
         for continuation in granted { continuation.resume() }
     }
 
-    /// Holds `bytes` while `body` runs.
-    public func withBytes<T>(_ bytes: Int64, _ body: () async throws -> T) async throws -> T {
-        let held = try await acquire(bytes)
-        defer { release(held) }
-        return try await body()
-    }
-
     /// Bytes held right now.
     public var held: Int64 { state.withLock { capacity - $0.available } }
 
-    /// The most bytes held at once since the budget was made (or
-    /// ``resetHighWater()``).
+    /// The most bytes held at once since the budget was made.
     public var highWater: Int64 { state.withLock { $0.highWater } }
-
-    public func resetHighWater() { state.withLock { $0.highWater = capacity - $0.available } }
 
     /// Requests waiting right now.
     public var waiting: Int { state.withLock { $0.queued } }
