@@ -41,7 +41,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Reports to keep in the run history (default: the workflow's `keep:`, else 50).", valueName: "n"))
     var keep: Int?
 
-    @Option(name: .customLong("memory-budget"), help: ArgumentHelp("Memory all transfers of the run may hold in buffers at once (upload parts, small files read whole), e.g. 64MiB; parts shrink to fit. Default 20MiB, at least 5MiB. The process itself needs about 40MiB more.", valueName: "size"))
+    @Option(name: .customLong("memory-budget"), help: ArgumentHelp("Memory all transfers of the run may hold in buffers at once (upload parts, small files read whole), e.g. 64MiB; parts shrink to fit. Default 20MiB, at least 5MiB, at most 1TiB. The process itself needs about 40MiB more.", valueName: "size"))
     var memoryBudget: String?
 
     @Flag(name: .shortAndLong, help: "Print every object as it moves.")
@@ -87,8 +87,11 @@ struct RunCommand: AsyncParsableCommand {
     /// `--memory-budget SIZE` in bytes (the default when not given).
     func memoryBudgetBytes() throws -> Int64 {
         guard let memoryBudget else { return MemoryBudget.defaultCapacity }
-        guard let bytes = Units.bytes(memoryBudget) else {
+        guard let size = Units.unboundedBytes(memoryBudget) else {
             throw ValidationError("--memory-budget \(memoryBudget): expected a size such as 64MiB")
+        }
+        guard size <= Double(MemoryBudget.maximumCapacity), let bytes = Units.bytes(memoryBudget) else {
+            throw ValidationError("--memory-budget \(memoryBudget) is above \(Units.describe(bytes: MemoryBudget.maximumCapacity)); give a size such as 64MiB (buffers beyond what a run can use do not make it faster)")
         }
         guard bytes >= MemoryBudget.minimumCapacity else {
             throw ValidationError("--memory-budget \(memoryBudget) is below \(Units.describe(bytes: MemoryBudget.minimumCapacity)), the size of one S3 part; give at least 5MiB")

@@ -28,6 +28,9 @@ public final class MemoryBudget: Sendable {
 
     /// S3's smallest part: a smaller budget could not hold one part.
     public static let minimumCapacity: Int64 = 5 << 20
+    /// The largest budget `--memory-budget` accepts (1 TiB): more than any
+    /// machine lends one run, and far from overflowing a byte count.
+    public static let maximumCapacity: Int64 = 1 << 40
     /// The budget of a run that sets none (`--memory-budget`).
     public static let defaultCapacity: Int64 = 20 << 20
     /// The budget of transfers made outside a run (tests, tools): one per

@@ -61,7 +61,7 @@ public enum Units {
     }
 
     /// The size as written, possibly beyond any integer (`9999999999TiB`).
-    static func unboundedBytes(_ text: String) -> Double? {
+    public static func unboundedBytes(_ text: String) -> Double? {
         let text = text.trimmingWhitespace()
         guard !text.isEmpty, text.utf8.count <= 64 else { return nil }
         if let value = Int64(text) { return value >= 0 ? Double(value) : nil }
